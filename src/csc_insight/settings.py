@@ -1,0 +1,49 @@
+"""Settings, declared once as data and read by the CLI, the docs and the tests."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One setting: its environment variable, default and meaning."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("home", "CSC_INSIGHT_HOME", "./csc-insight-data",
+            "Workspace folder: the warehouse, the pseudonymisation key, exports."),
+    Setting("backend", "CSC_INSIGHT_BACKEND", "",
+            "Warehouse URL: duckdb:///path/file.duckdb (default: warehouse.duckdb in the "
+            "workspace), postgres://user:pass@host/db, or pyspark (a local Spark session)."),
+    Setting("suppression_threshold", "CSC_INSIGHT_SUPPRESSION_THRESHOLD", "5",
+            "Counts from 1 to this number are shown as 'c' to viewers and in exports."),
+)
+SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str, override: str | None = None) -> str:
+    """The value of a setting: an explicit override, else its environment variable, else default."""
+    setting = SETTINGS_BY_NAME[name]
+    if override not in (None, ""):
+        return str(override)
+    return os.environ.get(setting.env) or setting.default
+
+
+def home(override: str | Path | None = None) -> Path:
+    """The workspace folder, created on first use."""
+    path = Path(get("home", str(override) if override is not None else None)).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def backend_url(home_dir: Path, override: str | None = None) -> str:
+    """The warehouse URL; by default an embedded DuckDB file inside the workspace."""
+    return get("backend", override) or f"duckdb:///{(home_dir / 'warehouse.duckdb').resolve()}"
