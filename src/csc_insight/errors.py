@@ -1,16 +1,18 @@
-"""Errors a council analyst can act on; the CLI prints their message, never a traceback."""
+"""Errors csc-insight raises on purpose: the CLI prints their message instead of a traceback."""
+
+from __future__ import annotations
 
 
 class CscInsightError(Exception):
-    """Base of every error csc-insight reports to its user in plain English."""
-
-
-class InputError(CscInsightError):
-    """A file or folder given to csc-insight cannot be used as it is."""
+    """Base of every error whose message is meant for the user."""
 
 
 class ConfigError(CscInsightError):
-    """A setting or option is wrong or something it needs is missing."""
+    """A setting or argument is missing or invalid."""
+
+
+class InputError(CscInsightError):
+    """A whole input file cannot be used (unreadable, wrong shape, ambiguous)."""
 
 
 class WarehouseError(CscInsightError):

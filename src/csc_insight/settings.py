@@ -18,13 +18,25 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("home", "CSC_INSIGHT_HOME", "./csc-insight-data",
-            "Workspace folder: the warehouse, the pseudonymisation key, exports."),
-    Setting("backend", "CSC_INSIGHT_BACKEND", "",
-            "Warehouse URL: duckdb:///path/file.duckdb (default: warehouse.duckdb in the "
-            "workspace), postgres://user:pass@host/db, or pyspark (a local Spark session)."),
-    Setting("suppression_threshold", "CSC_INSIGHT_SUPPRESSION_THRESHOLD", "5",
-            "Counts from 1 to this number are shown as 'c' to viewers and in exports."),
+    Setting(
+        "home",
+        "CSC_INSIGHT_HOME",
+        "./csc-insight-data",
+        "Workspace folder: the warehouse, the pseudonymisation key, exports.",
+    ),
+    Setting(
+        "backend",
+        "CSC_INSIGHT_BACKEND",
+        "",
+        "Warehouse URL: duckdb:///path/file.duckdb (default: warehouse.duckdb in the "
+        "workspace), postgres://user:pass@host/db, or pyspark (a local Spark session).",
+    ),
+    Setting(
+        "suppression_threshold",
+        "CSC_INSIGHT_SUPPRESSION_THRESHOLD",
+        "5",
+        "Counts from 1 to this number are shown as 'c' to viewers and in exports.",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 
@@ -46,4 +58,4 @@ def home(override: str | Path | None = None) -> Path:
 
 def backend_url(home_dir: Path, override: str | None = None) -> str:
     """The warehouse URL; by default an embedded DuckDB file inside the workspace."""
-    return get("backend", override) or f"duckdb:///{(home_dir / 'warehouse.duckdb').resolve()}"
+    return get("backend", override) or f"duckdb://{(home_dir / 'warehouse.duckdb').resolve()}"

@@ -23,12 +23,24 @@ class Engine:
 
 
 ENGINES: tuple[Engine, ...] = (
-    Engine("duckdb", ("duckdb",), "", "Embedded DuckDB file: one authority on one machine "
-           "(the default)."),
-    Engine("postgres", ("postgres", "postgresql"), "postgres",
-           "A PostgreSQL server: a shared warehouse for a team or region."),
-    Engine("pyspark", ("pyspark", "spark"), "pyspark",
-           "A Spark session (local[N] or a cluster): regional or national pooling."),
+    Engine(
+        "duckdb",
+        ("duckdb",),
+        "",
+        "Embedded DuckDB file: one authority on one machine (the default).",
+    ),
+    Engine(
+        "postgres",
+        ("postgres", "postgresql"),
+        "postgres",
+        "A PostgreSQL server: a shared warehouse for a team or region.",
+    ),
+    Engine(
+        "pyspark",
+        ("pyspark", "spark"),
+        "pyspark",
+        "A Spark session (local[N] or a cluster): regional or national pooling.",
+    ),
 )
 
 
@@ -39,8 +51,9 @@ def engine_for(url: str) -> Engine:
         if scheme in engine.schemes:
             return engine
     known = ", ".join(s for e in ENGINES for s in e.schemes)
-    raise ConfigError(f"The warehouse URL {url!r} names no engine csc-insight knows "
-                      f"(use one of: {known}).")
+    raise ConfigError(
+        f"The warehouse URL {url!r} names no engine csc-insight knows (use one of: {known})."
+    )
 
 
 def duckdb_path(url: str) -> Path | None:

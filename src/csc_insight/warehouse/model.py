@@ -55,16 +55,34 @@ class Table:
 LINEAGE: tuple[Column, ...] = (
     Column("load_id", "string", "The load that wrote this row (see the loads table).", True),
     Column("source_file", "string", "File name the row was read from.", True),
-    Column("source_row", "int64", "1-based data row in a CSV/xlsx sheet, or element number "
-           "of the record in an XML file.", True),
+    Column(
+        "source_row",
+        "int64",
+        "1-based data row in a CSV/xlsx sheet, or element number of the record in an XML file.",
+        True,
+    ),
 )
 
-LA = Column("la_code", "string", "Nine-character ONS code of the local authority (E06..., "
-            "E08..., E09..., E10...).", True)
-CHILD = Column("child_id", "string", "Pseudonymised child identifier: keyed HMAC-SHA256 of the "
-               "authority's own identifier, never the identifier itself.", True)
-REFERRAL = Column("referral_id", "string", "Identifier of the CIN episode (referral) this record "
-                  "belongs to; stable across overlapping returns.", True)
+LA = Column(
+    "la_code",
+    "string",
+    "Nine-character ONS code of the local authority (E06..., E08..., E09..., E10...).",
+    True,
+)
+CHILD = Column(
+    "child_id",
+    "string",
+    "Pseudonymised child identifier: keyed HMAC-SHA256 of the "
+    "authority's own identifier, never the identifier itself.",
+    True,
+)
+REFERRAL = Column(
+    "referral_id",
+    "string",
+    "Identifier of the CIN episode (referral) this record "
+    "belongs to; stable across overlapping returns.",
+    True,
+)
 
 
 def _cols(*columns: Column) -> tuple[Column, ...]:
@@ -78,19 +96,35 @@ TABLES: tuple[Table, ...] = (
         _cols(
             LA,
             CHILD,
-            Column("sex", "string", "1 male, 2 female, 0 not known, 9 not stated (CIN/903 codes).",
-                   True),
+            Column(
+                "sex",
+                "string",
+                "1 male, 2 female, 0 not known, 9 not stated (CIN/903 codes).",
+                True,
+            ),
             Column("ethnicity", "string", "DfE ethnicity code (WBRI, WIRI, ..., REFU, NOBT)."),
-            Column("date_of_birth", "date", "Date of birth (may be degraded to the first of the "
-                   "month by privacy settings); null for an unborn child."),
+            Column(
+                "date_of_birth",
+                "date",
+                "Date of birth (may be degraded to the first of the "
+                "month by privacy settings); null for an unborn child.",
+            ),
             Column("expected_date_of_birth", "date", "Expected date of birth of an unborn child."),
-            Column("disability", "boolean", "True if any disability code other than NONE was "
-                   "recorded."),
-            Column("disabilities", "string", "Comma-separated CIN disability codes (MOB, HAND, "
-                   "PC, INC, COMM, LD, HEAR, VIS, BEH, CON, AUT, DDA) or NONE."),
+            Column(
+                "disability", "boolean", "True if any disability code other than NONE was recorded."
+            ),
+            Column(
+                "disabilities",
+                "string",
+                "Comma-separated CIN disability codes (MOB, HAND, "
+                "PC, INC, COMM, LD, HEAR, VIS, BEH, CON, AUT, DDA) or NONE.",
+            ),
             Column("locality", "string", "The authority's own locality or area team name."),
-            Column("postcode_district", "string", "Home postcode district (e.g. BN21), never the "
-                   "full postcode."),
+            Column(
+                "postcode_district",
+                "string",
+                "Home postcode district (e.g. BN21), never the full postcode.",
+            ),
             Column("date_of_death", "date", "Date of death, if recorded."),
             Column("uasc", "boolean", "Unaccompanied asylum-seeking child at any point."),
         ),
@@ -101,9 +135,12 @@ TABLES: tuple[Table, ...] = (
         "contacts",
         "Contacts received by children's social care (Annex A list 1).",
         _cols(
-            LA, CHILD,
+            LA,
+            CHILD,
             Column("contact_date", "date", "Date the contact was received.", True),
-            Column("contact_source", "string", "Source of the contact (CIN referral source codes)."),
+            Column(
+                "contact_source", "string", "Source of the contact (CIN referral source codes)."
+            ),
             Column("outcome", "string", "What happened next (e.g. referral, early help, NFA)."),
         ),
         key=("la_code", "child_id", "contact_date", "contact_source"),
@@ -113,14 +150,16 @@ TABLES: tuple[Table, ...] = (
         "referrals",
         "CIN episodes: one row per referral to children's social care (CIN census CINdetails).",
         _cols(
-            LA, CHILD, REFERRAL,
+            LA,
+            CHILD,
+            REFERRAL,
             Column("referral_date", "date", "CINreferralDate: date of the referral.", True),
             Column("referral_source", "string", "ReferralSource code (1A ... 10)."),
             Column("primary_need", "string", "PrimaryNeedCode (N1 ... N9)."),
-            Column("referral_nfa", "boolean", "ReferralNFA: no further action after the "
-                   "referral."),
-            Column("closure_date", "date", "CINclosureDate: end of the CIN episode; null while "
-                   "open."),
+            Column("referral_nfa", "boolean", "ReferralNFA: no further action after the referral."),
+            Column(
+                "closure_date", "date", "CINclosureDate: end of the CIN episode; null while open."
+            ),
             Column("closure_reason", "string", "ReasonForClosure (RC1 ... RC9)."),
             Column("team", "string", "Team that held the episode, where a local extract says."),
         ),
@@ -131,14 +170,26 @@ TABLES: tuple[Table, ...] = (
         "assessments",
         "Children and family (single) assessments (CIN census Assessments; Annex A list 4).",
         _cols(
-            LA, CHILD, REFERRAL,
-            Column("assessment_id", "string", "Identifier of the assessment, unique within the "
-                   "authority.", True),
+            LA,
+            CHILD,
+            REFERRAL,
+            Column(
+                "assessment_id",
+                "string",
+                "Identifier of the assessment, unique within the authority.",
+                True,
+            ),
             Column("start_date", "date", "AssessmentActualStartDate.", True),
-            Column("authorised_date", "date", "AssessmentAuthorisationDate: completion; null "
-                   "while in progress."),
-            Column("factors", "string", "Comma-separated factors identified at the end of the "
-                   "assessment (1A ... 24A)."),
+            Column(
+                "authorised_date",
+                "date",
+                "AssessmentAuthorisationDate: completion; null while in progress.",
+            ),
+            Column(
+                "factors",
+                "string",
+                "Comma-separated factors identified at the end of the assessment (1A ... 24A).",
+            ),
             Column("team", "string", "Team that completed the assessment, where known."),
         ),
         key=("la_code", "assessment_id"),
@@ -148,14 +199,26 @@ TABLES: tuple[Table, ...] = (
         "section47",
         "Section 47 enquiries and their initial child protection conferences.",
         _cols(
-            LA, CHILD, REFERRAL,
+            LA,
+            CHILD,
+            REFERRAL,
             Column("s47_id", "string", "Identifier of the enquiry.", True),
-            Column("strategy_date", "date", "S47ActualStartDate: the strategy discussion that "
-                   "started the enquiry.", True),
-            Column("icpc_not_required", "boolean", "InitialCPCtarget not required: the enquiry "
-                   "concluded no conference was needed."),
-            Column("icpc_date", "date", "DateOfInitialCPC: the initial child protection "
-                   "conference, if held."),
+            Column(
+                "strategy_date",
+                "date",
+                "S47ActualStartDate: the strategy discussion that started the enquiry.",
+                True,
+            ),
+            Column(
+                "icpc_not_required",
+                "boolean",
+                "InitialCPCtarget not required: the enquiry concluded no conference was needed.",
+            ),
+            Column(
+                "icpc_date",
+                "date",
+                "DateOfInitialCPC: the initial child protection conference, if held.",
+            ),
         ),
         key=("la_code", "s47_id"),
         sources=("cin_census", "annex_a"),
@@ -164,7 +227,9 @@ TABLES: tuple[Table, ...] = (
         "cin_plans",
         "Child in need plans (CIN census CINPlanDates).",
         _cols(
-            LA, CHILD, REFERRAL,
+            LA,
+            CHILD,
+            REFERRAL,
             Column("plan_id", "string", "Identifier of the plan.", True),
             Column("start_date", "date", "CINPlanStartDate.", True),
             Column("end_date", "date", "CINPlanEndDate; null while open."),
@@ -176,15 +241,21 @@ TABLES: tuple[Table, ...] = (
         "cp_plans",
         "Child protection plans (CIN census ChildProtectionPlans; Annex A list 7).",
         _cols(
-            LA, CHILD, REFERRAL,
+            LA,
+            CHILD,
+            REFERRAL,
             Column("plan_id", "string", "Identifier of the plan.", True),
             Column("start_date", "date", "CPPstartDate.", True),
             Column("end_date", "date", "CPPendDate; null while open."),
-            Column("initial_category", "string", "InitialCategoryOfAbuse (NEG, PHY, SAB, EMO, "
-                   "MUL)."),
+            Column(
+                "initial_category", "string", "InitialCategoryOfAbuse (NEG, PHY, SAB, EMO, MUL)."
+            ),
             Column("latest_category", "string", "LatestCategoryOfAbuse."),
-            Column("previous_plans", "int64", "NumberOfPreviousCPP: plans the child had before "
-                   "this one, in any authority."),
+            Column(
+                "previous_plans",
+                "int64",
+                "NumberOfPreviousCPP: plans the child had before this one, in any authority.",
+            ),
         ),
         key=("la_code", "plan_id"),
         sources=("cin_census", "annex_a"),
@@ -193,7 +264,8 @@ TABLES: tuple[Table, ...] = (
         "cp_reviews",
         "Child protection review conferences (CIN census CPPreviewDate).",
         _cols(
-            LA, CHILD,
+            LA,
+            CHILD,
             Column("plan_id", "string", "The plan reviewed.", True),
             Column("review_date", "date", "CPPreviewDate.", True),
         ),
@@ -205,25 +277,42 @@ TABLES: tuple[Table, ...] = (
         "Looked-after episodes (SSDA903 episodes): each change of legal status or placement "
         "starts a new episode.",
         _cols(
-            LA, CHILD,
+            LA,
+            CHILD,
             Column("decom", "date", "DECOM: date the episode started.", True),
             Column("rne", "string", "RNE: reason for new episode (S, P, L, T, U, B)."),
-            Column("ls", "string", "LS: legal status (C1, C2, D1, E1, J1, J2, J3, L1, L2, L3, "
-                   "V2, V3, V4)."),
+            Column(
+                "ls",
+                "string",
+                "LS: legal status (C1, C2, D1, E1, J1, J2, J3, L1, L2, L3, V2, V3, V4).",
+            ),
             Column("cin", "string", "CIN: category of need (N1 ... N8)."),
-            Column("place", "string", "PLACE: placement type (U1 ... U6, R1, R2, R3, R5, K1, "
-                   "K2, H5, P1, P2, P3, S1, T0 ... T4, Z1, A3 ... A6)."),
+            Column(
+                "place",
+                "string",
+                "PLACE: placement type (U1 ... U6, R1, R2, R3, R5, K1, "
+                "K2, H5, P1, P2, P3, S1, T0 ... T4, Z1, A3 ... A6).",
+            ),
             Column("place_provider", "string", "PLACE_PROVIDER (PR0 ... PR5)."),
             Column("dec", "date", "DEC: date the episode ceased; null while open."),
             Column("rec", "string", "REC: reason episode ceased (E11 ... E8, X1)."),
-            Column("reason_place_change", "string", "REASON_PLACE_CHANGE (CARPL, CLOSE, "
-                   "ALLEG, STAND, APPRR, CREQB, CREQO, CHILD, LAREQ, PLACE, CUSTOD, OTHER)."),
+            Column(
+                "reason_place_change",
+                "string",
+                "REASON_PLACE_CHANGE (CARPL, CLOSE, "
+                "ALLEG, STAND, APPRR, CREQB, CREQO, CHILD, LAREQ, PLACE, CUSTOD, OTHER).",
+            ),
             Column("home_postcode_district", "string", "HOME_POST reduced to its district."),
             Column("placement_postcode_district", "string", "PL_POST reduced to its district."),
-            Column("urn", "string", "URN: Ofsted unique reference number of the placement, or "
-                   "XXXXXXX."),
-            Column("placement_distance_miles", "float64", "Straight-line distance from home to "
-                   "placement when the source provides it (903 XML PL_DISTANCE, Annex A)."),
+            Column(
+                "urn", "string", "URN: Ofsted unique reference number of the placement, or XXXXXXX."
+            ),
+            Column(
+                "placement_distance_miles",
+                "float64",
+                "Straight-line distance from home to "
+                "placement when the source provides it (903 XML PL_DISTANCE, Annex A).",
+            ),
         ),
         key=("la_code", "child_id", "decom"),
         sources=("ssda903", "annex_a"),
@@ -232,7 +321,8 @@ TABLES: tuple[Table, ...] = (
         "cla_reviews",
         "Looked-after children's reviews (SSDA903 reviews).",
         _cols(
-            LA, CHILD,
+            LA,
+            CHILD,
             Column("review_date", "date", "REVIEW: date of the review.", True),
             Column("review_code", "string", "REVIEW_CODE: participation (PN0 ... PN7)."),
         ),
@@ -243,9 +333,13 @@ TABLES: tuple[Table, ...] = (
         "missing",
         "Missing and away-from-placement episodes (SSDA903 missing).",
         _cols(
-            LA, CHILD,
-            Column("missing_type", "string", "MISSING: M missing, A away from placement without "
-                   "authorisation."),
+            LA,
+            CHILD,
+            Column(
+                "missing_type",
+                "string",
+                "MISSING: M missing, A away from placement without authorisation.",
+            ),
             Column("start_date", "date", "MIS_START.", True),
             Column("end_date", "date", "MIS_END; null if the child has not returned."),
         ),
@@ -256,9 +350,14 @@ TABLES: tuple[Table, ...] = (
         "oc2",
         "Outcomes of children looked after continuously for 12 months at 31 March (SSDA903 OC2).",
         _cols(
-            LA, CHILD,
-            Column("collection_year", "int64", "Year ending 31 March the outcomes describe "
-                   "(2025 for 2024-25).", True),
+            LA,
+            CHILD,
+            Column(
+                "collection_year",
+                "int64",
+                "Year ending 31 March the outcomes describe (2025 for 2024-25).",
+                True,
+            ),
             Column("sdq_score", "int64", "SDQ_SCORE: total difficulties score 0-40."),
             Column("sdq_reason", "string", "SDQ_REASON: why no score (SDQ1 ... SDQ5)."),
             Column("convicted", "boolean", "CONVICTED during the year."),
@@ -277,13 +376,17 @@ TABLES: tuple[Table, ...] = (
         "care_leavers",
         "Care leavers' circumstances around their birthday (SSDA903 OC3; Annex A list 9).",
         _cols(
-            LA, CHILD,
+            LA,
+            CHILD,
             Column("collection_year", "int64", "Year ending 31 March of the return.", True),
             Column("in_touch", "string", "IN_TOUCH: YES, NO, DIED, REFU, NREQ, RHOM."),
-            Column("activity", "string", "ACTIV: F1, P1, F2, P2, F4, P4, F5, P5, G4, G5, G6, "
-                   "0."),
-            Column("accommodation", "string", "ACCOM: accommodation type and suitability "
-                   "(e.g. B1 suitable, B2 not suitable), 0 if not known."),
+            Column("activity", "string", "ACTIV: F1, P1, F2, P2, F4, P4, F5, P5, G4, G5, G6, 0."),
+            Column(
+                "accommodation",
+                "string",
+                "ACCOM: accommodation type and suitability "
+                "(e.g. B1 suitable, B2 not suitable), 0 if not known.",
+            ),
         ),
         key=("la_code", "child_id", "collection_year"),
         sources=("ssda903", "annex_a"),
@@ -292,14 +395,25 @@ TABLES: tuple[Table, ...] = (
         "adoptions",
         "Adoption decisions and matching (SSDA903 AD1 and placed for adoption; Annex A list 10).",
         _cols(
-            LA, CHILD,
-            Column("date_should_be_placed", "date", "DATE_PLACED: date of the decision that the "
-                   "child should be placed for adoption (placed_for_adoption)."),
-            Column("date_placed_ceased", "date", "DATE_PLACED_CEASED: the decision reversed or "
-                   "the child adopted."),
+            LA,
+            CHILD,
+            Column(
+                "date_should_be_placed",
+                "date",
+                "DATE_PLACED: date of the decision that the "
+                "child should be placed for adoption (placed_for_adoption).",
+            ),
+            Column(
+                "date_placed_ceased",
+                "date",
+                "DATE_PLACED_CEASED: the decision reversed or the child adopted.",
+            ),
             Column("reason_placed_ceased", "string", "REASON_PLACED_CEASED (RD1 ... RD4)."),
-            Column("date_int", "date", "DATE_INT: date the authority decided the child should be "
-                   "placed (AD1)."),
+            Column(
+                "date_int",
+                "date",
+                "DATE_INT: date the authority decided the child should be placed (AD1).",
+            ),
             Column("date_match", "date", "DATE_MATCH: date matched with adopters (AD1)."),
             Column("foster_care", "boolean", "FOSTER_CARE: adopted by foster carer."),
             Column("number_of_adopters", "string", "NB_ADOPTR: L single, M couple."),
@@ -313,9 +427,13 @@ TABLES: tuple[Table, ...] = (
         "previous_permanence",
         "Permanence before this period of care (SSDA903 previous_permanence).",
         _cols(
-            LA, CHILD,
-            Column("prev_perm", "string", "PREV_PERM: P1 adoption, P2 SGO, P3 CAO/RO, Z1 none, "
-                   "Z... not known."),
+            LA,
+            CHILD,
+            Column(
+                "prev_perm",
+                "string",
+                "PREV_PERM: P1 adoption, P2 SGO, P3 CAO/RO, Z1 none, Z... not known.",
+            ),
             Column("la_perm", "string", "LA_PERM: the authority that made the order."),
             Column("date_perm", "string", "DATE_PERM as given (may be partial, e.g. zz/01/2018)."),
         ),
@@ -327,19 +445,36 @@ TABLES: tuple[Table, ...] = (
         "Local services: one row per request for a service for a child (early help, "
         "projects, commissioned services; Annex A list 2).",
         _cols(
-            LA, CHILD,
-            Column("involvement_id", "string", "Identifier of the request, unique within the "
-                   "authority.", True),
-            Column("service", "string", "Name of the service (e.g. Family Support, School "
-                   "Attendance Project).", True),
+            LA,
+            CHILD,
+            Column(
+                "involvement_id",
+                "string",
+                "Identifier of the request, unique within the authority.",
+                True,
+            ),
+            Column(
+                "service",
+                "string",
+                "Name of the service (e.g. Family Support, School Attendance Project).",
+                True,
+            ),
             Column("team", "string", "Team delivering it."),
-            Column("date_requested", "date", "Date the service was requested (the referral to "
-                   "it).", True),
-            Column("date_started", "date", "Date the service was first delivered; null if never "
-                   "started."),
+            Column(
+                "date_requested",
+                "date",
+                "Date the service was requested (the referral to it).",
+                True,
+            ),
+            Column(
+                "date_started",
+                "date",
+                "Date the service was first delivered; null if never started.",
+            ),
             Column("date_ended", "date", "Date the involvement ended; null while open."),
-            Column("outcome", "string", "Outcome recorded at the end (free code list per "
-                   "service)."),
+            Column(
+                "outcome", "string", "Outcome recorded at the end (free code list per service)."
+            ),
         ),
         key=("la_code", "involvement_id"),
         sources=("local", "annex_a"),
@@ -348,13 +483,14 @@ TABLES: tuple[Table, ...] = (
         "attendance",
         "School attendance per child and period (termly or monthly extracts).",
         _cols(
-            LA, CHILD,
-            Column("period", "string", "Label of the period (e.g. 2023-24 Autumn, or 2024-03).",
-                   True),
+            LA,
+            CHILD,
+            Column(
+                "period", "string", "Label of the period (e.g. 2023-24 Autumn, or 2024-03).", True
+            ),
             Column("period_start", "date", "First day of the period.", True),
             Column("period_end", "date", "Last day of the period.", True),
-            Column("sessions_possible", "int64", "Half-day sessions the child could attend.",
-                   True),
+            Column("sessions_possible", "int64", "Half-day sessions the child could attend.", True),
             Column("sessions_attended", "int64", "Half-day sessions attended.", True),
         ),
         key=("la_code", "child_id", "period_start"),
@@ -369,8 +505,9 @@ TABLES: tuple[Table, ...] = (
             Column("service", "string", "Service the response is about.", True),
             Column("response_date", "date", "Date of the response.", True),
             Column("respondent_type", "string", "child, parent/carer, professional, other.", True),
-            Column("child_id", "string", "Pseudonymised child, when the response is linked to "
-                   "one."),
+            Column(
+                "child_id", "string", "Pseudonymised child, when the response is linked to one."
+            ),
             Column("free_text", "string", "What the respondent wrote, as given."),
         ),
         key=("la_code", "response_id"),
@@ -395,8 +532,7 @@ TABLES: tuple[Table, ...] = (
             Column("load_id", "string", "Identifier of the load.", True),
             Column("started_at", "timestamp", "When the load began (UTC).", True),
             Column("finished_at", "timestamp", "When it was committed (UTC).", True),
-            Column("csc_insight_version", "string", "Version of csc-insight that loaded it.",
-                   True),
+            Column("csc_insight_version", "string", "Version of csc-insight that loaded it.", True),
             Column("rows_read", "int64", "Rows read over all files.", True),
             Column("rows_loaded", "int64", "Rows written to canonical tables.", True),
             Column("rows_quarantined", "int64", "Rows set aside with a reason.", True),

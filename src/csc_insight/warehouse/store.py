@@ -177,13 +177,12 @@ class Warehouse:
         match = " AND ".join(f"s.{_quote(k)} IS NOT DISTINCT FROM w.{_quote(k)}" for k in t.key)
         if t.name in COALESCE_MERGED:
             select = ", ".join(
-                f"s.{c}" if c.strip('"') in t.key or c.strip('"') in _LINEAGE_NAMES
+                f"s.{c}"
+                if c.strip('"') in t.key or c.strip('"') in _LINEAGE_NAMES
                 else f"coalesce(s.{c}, w.{c}) AS {c}"
                 for c in cols
             )
-            source = (
-                f"SELECT {select} FROM ({latest}) s LEFT JOIN {_quote(t.name)} w ON {match}"
-            )
+            source = f"SELECT {select} FROM ({latest}) s LEFT JOIN {_quote(t.name)} w ON {match}"
         else:
             source = f"SELECT {', '.join(cols)} FROM ({latest})"
         raw.execute(f"CREATE TEMP TABLE _merged AS {source}")
