@@ -89,14 +89,22 @@ def _fail(message: str, code: int = 1) -> None:
     raise typer.Exit(code)
 
 
-@app.callback()
-def main(
-    version: Annotated[bool, typer.Option("--version", help="Show the version and exit.")] = False,
-) -> None:
-    """Load a local authority's children's social care returns, check them and measure them."""
-    if version:
+def _show_version(value: bool) -> None:
+    if value:
         out.print(__version__)
         raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", help="Show the version and exit.", callback=_show_version, is_eager=True
+        ),
+    ] = False,
+) -> None:
+    """Load a local authority's children's social care returns, check them and measure them."""
 
 
 @app.command()
@@ -137,12 +145,12 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the load report as JSON.")] = False,
 ) -> None:
     """Load files into the warehouse: every row is loaded or quarantined with its reason."""
-    from csc_insight.ingest import ingest as run_ingest
-    from csc_insight.privacy.pseudonymise import Pseudonymiser, load_or_create_key
-
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _fail(f"Cannot find {', '.join(missing)}.")
+    from csc_insight.ingest import ingest as run_ingest
+    from csc_insight.privacy.pseudonymise import Pseudonymiser, load_or_create_key
+
     home_dir, warehouse = _open_warehouse(home, backend)
     with warehouse, progress_bar(enabled=not as_json) as progress:
         report = run_ingest(

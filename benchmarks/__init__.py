@@ -1,0 +1,1 @@
+"""Benchmarks: speed is measured here (`make bench`), never by timed assertions in tests."""
