@@ -40,24 +40,23 @@ STAGES = {
 
 def run_stage(name: str, workdir: Path, scale: str) -> dict[str, float | int | str]:
     """Run one stage in a child process; wall time, peak RSS and the rows it handled."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    # The child reports its own peak, so each stage's memory is measured on its own.
+    script = STAGES[name] + "; import resource; print(resource.getrusage(0).ru_maxrss)"
     start = time.perf_counter()
     completed = subprocess.run(
-        [sys.executable, "-c", STAGES[name], str(workdir), scale],
+        [sys.executable, "-c", script, str(workdir), scale],
         capture_output=True,
         text=True,
         check=True,
     )
     seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    rows = float(completed.stdout.strip().splitlines()[-1])
+    *_, rows, peak_kib = completed.stdout.split()
     return {
         "stage": name,
         "seconds": round(seconds, 2),
-        "rows": rows,
-        "rows_per_second": round(rows / seconds) if name != "indicators" else 0,
-        # ru_maxrss of children is the largest child so far: report it only if it grew.
-        "peak_rss_mib": round(max(peak_kib, before) / 1024),
+        "rows": int(rows),
+        "rows_per_second": round(int(rows) / seconds) if name != "indicators" else 0,
+        "peak_rss_mib": round(int(peak_kib) / 1024),
     }
 
 
