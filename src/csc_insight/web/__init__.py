@@ -1,0 +1,1 @@
+"""The web dashboard: FastAPI pages styled with GOV.UK Frontend (see docs/web.md)."""

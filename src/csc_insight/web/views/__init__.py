@@ -1,0 +1,1 @@
+"""One module per page: each defines a ``router`` that ``create_app`` includes."""

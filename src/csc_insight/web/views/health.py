@@ -1,0 +1,13 @@
+"""/healthz: a liveness check for load balancers and monitoring."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    """Always ok while the process serves requests; it does not open the warehouse."""
+    return {"status": "ok"}
