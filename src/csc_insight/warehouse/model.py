@@ -574,6 +574,28 @@ TABLES: tuple[Table, ...] = (
         sources=(),
         lineage=False,
     ),
+    Table(
+        "validation_findings",
+        "Rows that break a validation rule (DfE's 903 and CIN rules and csc-insight's own), "
+        "from the latest validation run; the data-quality page and error reports read these.",
+        _cols(
+            Column("run_id", "string", "The validation run.", True),
+            Column(
+                "rule_code", "string", "Rule code, as DfE numbers it where it is a DfE rule.", True
+            ),
+            Column("severity", "string", "error, query or warning.", True),
+            Column("target_table", "string", "Canonical table the row is in.", True),
+            Column("la_code", "string", "Authority of the row."),
+            Column("child_id", "string", "Pseudonymised child the row is about, if any."),
+            Column("source_file", "string", "File the row was loaded from."),
+            Column("source_row", "int64", "Row or element number in that file."),
+            Column("fields", "string", "Comma-separated columns the rule looks at."),
+            Column("message", "string", "What is wrong, in plain English.", True),
+        ),
+        key=("run_id", "rule_code", "target_table", "source_file", "source_row", "child_id"),
+        sources=(),
+        lineage=False,
+    ),
 )
 
 TABLES_BY_NAME: dict[str, Table] = {t.name: t for t in TABLES}
