@@ -1,0 +1,254 @@
+"""Planted rates and code mixes, calibrated by hand against DfE's published England figures.
+
+Everything the generator plants on purpose lives here, so ground_truth.json can report it
+and docs/synthetic-data.md can explain it.
+"""
+
+from __future__ import annotations
+
+# Referrals per 10,000 children aged 0-17 per year (England 2024-25: ~520).
+REFERRAL_RATE_PER_10K = 520.0
+# Contacts per referral (contacts that do not become referrals end in advice, early help
+# or no further action).
+CONTACTS_PER_REFERRAL = 3.4
+TREND_PER_YEAR = 0.015
+
+# ReferralSource mix (CIN census codes). 2A and 2B are the school-sourced ones.
+REFERRAL_SOURCES: tuple[tuple[str, float], ...] = (
+    ("1A", 0.040),
+    ("1B", 0.010),
+    ("1C", 0.020),
+    ("1D", 0.010),
+    ("2A", 0.185),
+    ("2B", 0.015),
+    ("3A", 0.030),
+    ("3B", 0.030),
+    ("3C", 0.010),
+    ("3D", 0.030),
+    ("3E", 0.030),
+    ("3F", 0.025),
+    ("4", 0.020),
+    ("5A", 0.050),
+    ("5B", 0.020),
+    ("5C", 0.030),
+    ("5D", 0.030),
+    ("6", 0.300),
+    ("7", 0.020),
+    ("8", 0.045),
+    ("9", 0.015),
+    ("10", 0.015),
+)
+SCHOOL_SOURCES = ("2A", "2B")
+
+# Weekday profile (Monday first), relative to a mean weekday; police refer every day.
+WEEKDAY_PROFILE = (1.30, 1.12, 1.08, 1.05, 0.98, 0.26, 0.21)
+POLICE_WEEKDAY_PROFILE = (1.12, 1.02, 1.0, 1.0, 1.02, 0.92, 0.92)
+BANK_HOLIDAY_FACTOR = 0.25
+
+# School-sourced referrals: level on a school day that is not in term (holidays) relative to
+# a term day, and the lift in the first weeks after the September return.
+SCHOOL_HOLIDAY_FACTOR = 0.18
+AUTUMN_RETURN_LIFT = 1.25
+AUTUMN_RETURN_WEEKS = 8
+
+# Covid school closures: factor applied to school-sourced referrals while closed, the
+# rebound after reopening, and the milder dip for other sources in spring 2020.
+COVID_SCHOOL_FACTOR = {"2020-03-23": 0.35, "2021-01-05": 0.45}
+COVID_REBOUND = 1.20
+COVID_REBOUND_WEEKS = 6
+COVID_OTHER_FACTOR = 0.85
+
+# Age at referral: (lower, upper) in years with weights; "unborn" is referred pre-birth.
+REFERRAL_AGE_BANDS: tuple[tuple[float, float, float], ...] = (
+    (-0.4, 0.0, 0.035),
+    (0.0, 1.0, 0.075),
+    (1.0, 5.0, 0.19),
+    (5.0, 10.0, 0.25),
+    (10.0, 16.0, 0.34),
+    (16.0, 17.95, 0.11),
+)
+
+# The child journey.
+P_REFERRAL_NFA = 0.065
+P_REREFERRAL_DRAW = 0.37  # chance a referral is drawn from recently closed cases
+ASSESSMENT_MEDIAN_WD = 28.0
+ASSESSMENT_SIGMA = 0.47
+P_S47 = 0.27
+P_ICPC_GIVEN_S47 = 0.43
+P_CPP_GIVEN_ICPC = 0.88
+ICPC_MEDIAN_WD = 10.5
+ICPC_SIGMA = 0.45
+P_NOT_IN_NEED_NO_S47 = 0.41
+P_CIN_PLAN_IF_IN_NEED = 0.55
+P_CLA_DIRECT = 0.026
+P_CLA_FROM_CPP = 0.16
+P_CLA_FROM_CIN_PLAN = 0.02
+CPP_MEDIAN_DAYS = 245.0
+CPP_SIGMA = 0.6
+CIN_PLAN_MEDIAN_DAYS = 170.0
+# Plans before the authority's records start (other authorities, earlier systems).
+P_UNSEEN_PRIOR_CPP = 0.12
+PRIOR_CPP_MULTIPLIER = 2.2
+
+# Deliberate disproportionality: relative rate (vs WBRI) of a CP plan / entering care,
+# given a referral. Referral rates themselves follow the population (relative rate 1.0).
+DISPROPORTIONALITY_RR = 1.8
+
+# Looked-after children.
+UASC_PER_10K_PER_YEAR = 2.6
+SHORT_BREAK_CHILDREN_PER_10K = 1.5
+LEGACY_CLA_STARTS_PER_10K = 24.0
+
+ABUSE_CATEGORIES: tuple[tuple[str, float], ...] = (
+    ("NEG", 0.50),
+    ("EMO", 0.36),
+    ("PHY", 0.06),
+    ("SAB", 0.04),
+    ("MUL", 0.04),
+)
+
+# Assessment factors: CIN census codes weighted by England 2024-25 counts (thousands).
+ASSESSMENT_FACTORS: tuple[tuple[str, float], ...] = (
+    ("1A", 10.6),
+    ("1B", 73.3),
+    ("1C", 11.6),
+    ("2A", 24.6),
+    ("2B", 72.6),
+    ("2C", 15.9),
+    ("3A", 57.9),
+    ("3B", 162.9),
+    ("3C", 25.6),
+    ("4A", 90.4),
+    ("4B", 171.8),
+    ("4C", 23.6),
+    ("5A", 63.2),
+    ("5B", 15.2),
+    ("5C", 7.5),
+    ("6A", 24.2),
+    ("6B", 27.6),
+    ("6C", 5.3),
+    ("7A", 19.0),
+    ("8B", 1.9),
+    ("10A", 16.9),
+    ("11A", 12.4),
+    ("12A", 2.3),
+    ("13A", 8.9),
+    ("14A", 36.0),
+    ("15A", 25.5),
+    ("16A", 90.4),
+    ("17A", 97.7),
+    ("18B", 15.3),
+    ("18C", 61.4),
+    ("19B", 12.6),
+    ("19C", 18.9),
+    ("22A", 0.8),
+    ("23A", 2.2),
+    ("24A", 16.3),
+    ("21", 83.8),
+)
+
+PRIMARY_NEED_IN_NEED: tuple[tuple[str, float], ...] = (
+    ("N1", 0.55),
+    ("N2", 0.05),
+    ("N3", 0.05),
+    ("N4", 0.10),
+    ("N5", 0.17),
+    ("N6", 0.04),
+    ("N7", 0.01),
+    ("N8", 0.03),
+)
+
+REASON_PLACE_CHANGE: tuple[tuple[str, float], ...] = (
+    ("CARPL", 0.36),
+    ("CREQB", 0.14),
+    ("CREQO", 0.10),
+    ("CHILD", 0.09),
+    ("LAREQ", 0.08),
+    ("PLACE", 0.06),
+    ("STAND", 0.03),
+    ("ALLEG", 0.03),
+    ("APPRR", 0.02),
+    ("CUSTOD", 0.02),
+    ("CLOSE", 0.02),
+    ("OTHER", 0.05),
+)
+
+REVIEW_CODES: tuple[tuple[str, float], ...] = (
+    ("PN1", 0.42),
+    ("PN2", 0.08),
+    ("PN3", 0.10),
+    ("PN4", 0.22),
+    ("PN5", 0.06),
+    ("PN6", 0.07),
+    ("PN7", 0.05),
+)
+
+# Care leavers (ACTIV, ACCOM) by age group, shaped on England's care leaver tables.
+CARE_LEAVER_ACTIVITY: dict[str, tuple[tuple[str, float], ...]] = {
+    "17-18": (
+        ("F2", 0.44),
+        ("P2", 0.04),
+        ("F1", 0.03),
+        ("F4", 0.08),
+        ("P4", 0.03),
+        ("F5", 0.02),
+        ("G4", 0.03),
+        ("G5", 0.25),
+        ("G6", 0.02),
+        ("0", 0.06),
+    ),
+    "19-21": (
+        ("F2", 0.18),
+        ("P2", 0.03),
+        ("F1", 0.05),
+        ("P1", 0.01),
+        ("F4", 0.19),
+        ("P4", 0.06),
+        ("F5", 0.02),
+        ("P5", 0.0),
+        ("G4", 0.09),
+        ("G5", 0.27),
+        ("G6", 0.04),
+        ("0", 0.06),
+    ),
+}
+CARE_LEAVER_ACCOM: dict[str, tuple[tuple[str, float], ...]] = {
+    "17-18": (
+        ("R", 0.22),
+        ("D", 0.24),
+        ("B", 0.14),
+        ("E", 0.08),
+        ("C", 0.08),
+        ("G", 0.08),
+        ("H", 0.03),
+        ("K", 0.02),
+        ("S", 0.02),
+        ("U", 0.03),
+        ("Z", 0.04),
+        ("X", 0.02),
+    ),
+    "19-21": (
+        ("G", 0.36),
+        ("B", 0.15),
+        ("D", 0.10),
+        ("R", 0.07),
+        ("E", 0.05),
+        ("C", 0.04),
+        ("H", 0.05),
+        ("K", 0.02),
+        ("S", 0.02),
+        ("T", 0.01),
+        ("U", 0.04),
+        ("W", 0.01),
+        ("X", 0.02),
+        ("Z", 0.06),
+    ),
+}
+IN_TOUCH: tuple[tuple[str, float], ...] = (
+    ("YES", 0.905),
+    ("NO", 0.035),
+    ("REFU", 0.025),
+    ("NREQ", 0.012),
+    ("RHOM", 0.02),
+    ("DIED", 0.003),
+)
