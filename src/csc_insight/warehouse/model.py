@@ -99,8 +99,8 @@ TABLES: tuple[Table, ...] = (
             Column(
                 "sex",
                 "string",
-                "1 male, 2 female, 0 not known, 9 not stated (CIN/903 codes).",
-                True,
+                "1 male, 2 female, 0 not known, 9 not stated (CIN/903 codes); blank when a "
+                "local extract does not say.",
             ),
             Column("ethnicity", "string", "DfE ethnicity code (WBRI, WIRI, ..., REFU, NOBT)."),
             Column(

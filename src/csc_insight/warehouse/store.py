@@ -16,10 +16,10 @@ from csc_insight.errors import CscInsightError, WarehouseError
 from csc_insight.warehouse import engines
 from csc_insight.warehouse.model import TABLES, Table, table
 
-# The children table is fed by several datasets that each know part of a child (the CIN
-# census knows disability, a local extract the locality), so a load fills gaps rather than
-# overwriting what another dataset said with blanks.
-COALESCE_MERGED = frozenset({"children"})
+# These tables are fed by several datasets that each know part of a record (the CIN census
+# knows a child's disability, a local extract the locality; AD1 and placed_for_adoption each
+# half of an adoption), so a load fills gaps rather than overwriting what another said.
+COALESCE_MERGED = frozenset({"children", "adoptions"})
 
 
 @dataclass

@@ -1,0 +1,189 @@
+"""Local extracts (csc-insight's own CSV contract) -> services, attendance and feedback.
+
+Headers are matched case- and punctuation-insensitively (``Date Requested`` is
+``date_requested``). Dates may be ISO or dd/mm/yyyy. A service extract that also carries
+child characteristics feeds the children table, so children who never reached social care
+still count in equal-access analysis.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from csc_insight.datasets import formats
+from csc_insight.datasets.conform import SOURCE_ROW, RawTable, blank_to_null, children_per_child
+from csc_insight.datasets.tabular import normalise, read_strings
+
+CHILD_COLUMNS = formats.CHILD_OPTIONAL
+
+
+def match(header: list[str]) -> tuple[str | None, str | None]:
+    """(contract name, None) for the local contract a header meets, or (None, why not)."""
+    names = {normalise(h) for h in header}
+    best: tuple[int, str] | None = None
+    near: tuple[float, str, list[str]] | None = None
+    for name, contract in formats.LOCAL_CONTRACTS.items():
+        missing = [c for c in contract.required if c not in names]
+        if not missing:
+            if best is None or len(contract.required) > best[0]:
+                best = (len(contract.required), name)
+            continue
+        share = 1 - len(missing) / len(contract.required)
+        if share >= 0.5 and (near is None or share > near[0]):
+            near = (share, name, missing)
+    if best is not None:
+        return best[1], None
+    if near is not None:
+        return None, (
+            f"looks like a local {near[1]} extract but has no {', '.join(near[2])} column"
+        )
+    return None, None
+
+
+def _by_contract_name(data: pa.Table) -> tuple[pa.Table, dict[str, str]]:
+    """Columns renamed to contract names, with the file's own names kept for messages."""
+    labels = {normalise(c): c for c in data.column_names if c != SOURCE_ROW}
+    renamed = [normalise(c) if c != SOURCE_ROW else c for c in data.column_names]
+    return data.rename_columns(renamed), labels
+
+
+def read(path: Path, contract: str) -> list[RawTable]:
+    """Raw rows of one local extract, bound for their canonical tables."""
+    data, _ = read_strings(path)
+    data, labels = _by_contract_name(data)
+    if contract == "service_involvements":
+        return _service_involvements(data, labels)
+    if contract == "attendance":
+        return [_attendance(data, labels), _children_seen(data, labels)]
+    return [*_feedback(data, labels), _children_seen(data, labels)]
+
+
+def _children_seen(data: pa.Table, labels: dict[str, str]) -> RawTable:
+    # Every child named in any dataset is a child known to the authority, even when this
+    # extract says nothing else about them.
+    rows = children_per_child(_select(data, ("child_id",)))
+    return RawTable("children", rows, labels, required=("child_id",), dedupe=False)
+
+
+def _select(data: pa.Table, columns: tuple[str, ...]) -> pa.Table:
+    present = [c for c in columns if c in data.column_names]
+    return data.select([*present, SOURCE_ROW])
+
+
+def _service_involvements(data: pa.Table, labels: dict[str, str]) -> list[RawTable]:
+    out = [
+        RawTable(
+            "service_involvements",
+            _select(
+                data,
+                (
+                    "involvement_id",
+                    "child_id",
+                    "service",
+                    "team",
+                    "date_requested",
+                    "date_started",
+                    "date_ended",
+                    "outcome",
+                ),
+            ),
+            labels,
+        )
+    ]
+    if any(c in data.column_names for c in CHILD_COLUMNS):
+        out.append(
+            RawTable(
+                "children",
+                children_per_child(_select(data, ("child_id", *CHILD_COLUMNS))),
+                labels,
+                required=("child_id",),
+                dedupe=False,
+            )
+        )
+    return out
+
+
+def _attendance(data: pa.Table, labels: dict[str, str]) -> RawTable:
+    def attended_within_possible(t: pa.Table) -> tuple[pa.Array, str, str]:
+        over = pc.greater(t.column("sessions_attended"), t.column("sessions_possible"))
+        return over, "sessions_attended", "more sessions attended than were possible"
+
+    def period_in_order(t: pa.Table) -> tuple[pa.Array, str, str]:
+        backwards = pc.less(t.column("period_end"), t.column("period_start"))
+        return backwards, "period_end", "the period ends before it starts"
+
+    def not_negative(t: pa.Table) -> tuple[pa.Array, str, str]:
+        neg = pc.or_(
+            pc.less(t.column("sessions_possible"), 0), pc.less(t.column("sessions_attended"), 0)
+        )
+        return neg, "sessions_possible", "a session count is negative"
+
+    columns = formats.LOCAL_CONTRACTS["attendance"].required
+    return RawTable(
+        "attendance",
+        _select(data, columns),
+        labels,
+        checks=(not_negative, attended_within_possible, period_in_order),
+    )
+
+
+def _feedback(data: pa.Table, labels: dict[str, str]) -> list[RawTable]:
+    feedback = RawTable(
+        "feedback",
+        _select(
+            data,
+            ("response_id", "service", "response_date", "respondent_type", "child_id", "free_text"),
+        ),
+        labels,
+    )
+    items = [c for c in data.column_names if c.startswith(formats.LIKERT_PREFIX)]
+    parts: list[pa.Table] = []
+    for item in items:
+        answers = blank_to_null(data.column(item).combine_chunks())
+        answered = pc.is_valid(answers)
+        label = labels[item]
+        # The survey's own wording, without the contract's q_ marker.
+        shown = (
+            label[len(formats.LIKERT_PREFIX) :]
+            if label.lower().startswith(formats.LIKERT_PREFIX)
+            else label
+        )
+        parts.append(
+            pa.table(
+                {
+                    "response_id": data.column("response_id").filter(answered),
+                    "item": pa.array(
+                        np.full(pc.sum(answered).as_py() or 0, shown, dtype=object), pa.string()
+                    ),
+                    "score": answers.filter(answered),
+                    SOURCE_ROW: data.column(SOURCE_ROW).filter(answered),
+                }
+            )
+        )
+
+    def score_in_range(t: pa.Table) -> tuple[pa.Array, str, str]:
+        outside = pc.or_(pc.less(t.column("score"), 1), pc.greater(t.column("score"), 5))
+        return outside, "score", "the score is not between 1 and 5"
+
+    schema = pa.schema(
+        [
+            ("response_id", pa.string()),
+            ("item", pa.string()),
+            ("score", pa.string()),
+            (SOURCE_ROW, pa.int64()),
+        ]
+    )
+    scores = pa.concat_tables([p.cast(schema) for p in parts]) if parts else schema.empty_table()
+    return [
+        feedback,
+        RawTable(
+            "feedback_scores",
+            scores,
+            {"score": "score"},
+            checks=(score_in_range,),
+        ),
+    ]

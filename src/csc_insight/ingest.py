@@ -1,0 +1,366 @@
+"""Ingest: files in, one atomic load out, with a reconciliation of every row read.
+
+Every file is detected by content, read, typed against the canonical model (rows that cannot
+be typed are quarantined with a reason) and the lot is committed as one load: either all of
+it is in the warehouse or none of it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from csc_insight.datasets import annex_a, cin_census, local, ssda903
+from csc_insight.datasets.conform import Conformed, RawTable, conform, parse_dates
+from csc_insight.datasets.detect import ANNEX_A, CIN_CENSUS, Detection, detect, walk
+from csc_insight.datasets.la_codes import ons_code
+from csc_insight.errors import InputError
+from csc_insight.privacy.pseudonymise import Pseudonymiser
+from csc_insight.warehouse.model import table as model_table
+from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse
+
+Progress = Callable[[str, float], None]
+# Tables fed by several files that each know different columns of one row (AD1 and
+# placed_for_adoption both describe an adoption; the CIN census, 903 and local extracts each
+# know part of a child). The store keeps only the last row per key within a load, so these
+# are merged column by column here first.
+COLUMNWISE = frozenset({"adoptions", "children"})
+_YEAR_IN_PATH = re.compile(r"(?<!\d)(20\d\d)(?:[-_/](\d\d))?(?!\d)")
+
+
+@dataclass
+class TableCount:
+    """Rows of one file for one canonical table."""
+
+    table: str
+    read: int = 0
+    loaded: int = 0
+    quarantined: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "table": self.table,
+            "read": self.read,
+            "loaded": self.loaded,
+            "quarantined": self.quarantined,
+        }
+
+
+@dataclass
+class FileResult:
+    """What one file contributed."""
+
+    path: Path
+    source_file: str
+    dataset: str
+    la_code: str
+    collection_year: int | None
+    sha256: str
+    tables: dict[str, TableCount] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "path": str(self.path),
+            "dataset": self.dataset,
+            "tables": [t.to_json() for t in self.tables.values()],
+            "source_file": self.source_file,
+            "la_code": self.la_code,
+            "collection_year": self.collection_year,
+        }
+        if self.notes:
+            out["notes"] = self.notes
+        return out
+
+
+@dataclass
+class IngestReport:
+    """The reconciliation of one ingest run."""
+
+    load_id: str
+    files: list[FileResult]
+    skipped: list[tuple[Path, str]]
+    quarantine_reasons: dict[str, int] = field(default_factory=dict)
+
+    def totals(self) -> dict[str, int]:
+        counts = [t for f in self.files for t in f.tables.values()]
+        return {
+            "read": sum(t.read for t in counts),
+            "loaded": sum(t.loaded for t in counts),
+            "quarantined": sum(t.quarantined for t in counts),
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "load_id": self.load_id,
+            "files": [f.to_json() for f in self.files],
+            "totals": self.totals(),
+            "skipped": [{"path": str(p), "reason": r} for p, r in self.skipped],
+            "quarantine_reasons": self.quarantine_reasons,
+        }
+
+
+def ingest(
+    paths: list[Path],
+    warehouse: Warehouse,
+    pseudonymiser: Pseudonymiser,
+    *,
+    la_code: str | None = None,
+    collection_year: int | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Load every file under ``paths`` into ``warehouse`` as one atomic load."""
+    report = progress or (lambda _message, _fraction: None)
+    started = datetime.now(UTC)
+    load_id = warehouse.new_load_id()
+    found = walk([Path(p) for p in paths])
+    report(f"Looking at {len(found)} file(s)", 0.0)
+
+    detections: list[tuple[Detection, Path]] = []
+    skipped: list[tuple[Path, str]] = []
+    for path, root in found:
+        d = detect(path)
+        if d.recognised:
+            detections.append((d, root))
+        else:
+            skipped.append((path, d.reason or "not recognised"))
+
+    default_la = _default_la(detections, la_code)
+    years = _collection_years(detections, collection_year)
+    names = _source_names(detections)
+    # Oldest return first: within a load the last row for a key wins.
+    detections.sort(key=lambda dr: (years.get(dr[0].path) or 0, str(dr[0].path)))
+
+    batch = LoadBatch(load_id=load_id, started_at=started)
+    results: list[FileResult] = []
+    columnwise: dict[str, list[pa.Table]] = defaultdict(list)
+    reasons: dict[str, int] = defaultdict(int)
+    for i, (d, _root) in enumerate(detections):
+        report(f"Reading {d.path.name} ({d.dataset})", i / max(len(detections), 1))
+        file_la = _file_la(d, la_code, default_la)
+        result = FileResult(
+            d.path, names[d.path], d.dataset or "", file_la, years.get(d.path), _sha256(d.path)
+        )
+        for dataset, conformed in _read_file(d, result, pseudonymiser, load_id):
+            count = result.tables.setdefault(conformed.table, TableCount(conformed.table))
+            count.read += conformed.read
+            count.loaded += conformed.loaded
+            count.quarantined += conformed.quarantined
+            batch.files.append(
+                FileTableReport(
+                    source_file=result.source_file,
+                    content_sha256=result.sha256,
+                    dataset=dataset,
+                    target_table=conformed.table,
+                    collection_year=result.collection_year,
+                    read=conformed.read,
+                    loaded=conformed.loaded,
+                    quarantined=conformed.quarantined,
+                )
+            )
+            if conformed.table in COLUMNWISE:
+                columnwise[conformed.table].append(conformed.rows)
+            else:
+                batch.add(conformed.table, conformed.rows)
+            if conformed.quarantined:
+                batch.quarantine.append(conformed.quarantine)
+                for reason, n in _reason_kinds(conformed.quarantine).items():
+                    reasons[reason] += n
+        results.append(result)
+    for name, parts in columnwise.items():
+        batch.add(name, merge_columnwise(name, parts))
+
+    report("Saving to the warehouse", 0.99)
+    warehouse.commit_load(batch)
+    report("Done", 1.0)
+    return IngestReport(load_id, results, skipped, dict(reasons))
+
+
+def _read_file(
+    d: Detection, result: FileResult, pseudonymiser: Pseudonymiser, load_id: str
+) -> list[tuple[str, Conformed]]:
+    """(dataset name for load_files, conformed rows) for every table the file feeds."""
+    dataset = d.dataset or ""
+
+    def run(raw: RawTable, rejected: pa.Array | None = None, parent: str = "") -> Conformed:
+        return conform(
+            raw,
+            la_code=result.la_code,
+            load_id=load_id,
+            source_file=result.source_file,
+            pseudonymiser=pseudonymiser,
+            rejected_parents=rejected,
+            parent_name=parent,
+        )
+
+    if dataset == CIN_CENSUS:
+        raws, _header = cin_census.read(d.path)
+        done: dict[str, Conformed] = {}
+        for raw in raws:
+            parent = cin_census.PARENTS.get(raw.table)
+            rejected = done[parent].quarantined_rows() if parent else None
+            label = "referral it belongs to" if parent == "referrals" else "plan it belongs to"
+            done[raw.table] = run(raw, rejected, label)
+        return [(dataset, c) for c in done.values()]
+    if dataset == ANNEX_A:
+        lists, others = annex_a.sheets(d.path)
+        out: list[tuple[str, Conformed]] = []
+        for sheet in lists:
+            if sheet.number not in annex_a.LOADED:
+                result.notes.append(annex_a.unloaded_reason(sheet.number))
+            for raw in annex_a.read_sheet(sheet):
+                out.append((f"annex_a.list{sheet.number}", run(raw)))
+        result.notes.extend(f"sheet {name!r} is not an Annex A list" for name in others)
+        return out
+    family, _, kind = dataset.partition(".")
+    if family == "ssda903":
+        if kind in ssda903.NOT_LOADED:
+            result.notes.append(ssda903.NOT_LOADED[kind])
+            return []
+        raws = ssda903.read(d.path, kind, collection_year=result.collection_year)
+    else:
+        raws = local.read(d.path, kind)
+    return [(dataset, run(raw)) for raw in raws]
+
+
+def merge_columnwise(name: str, parts: list[pa.Table]) -> pa.Table:
+    """One row per natural key: each column's last non-null value, in the order given."""
+    t = model_table(name)
+    rows = pa.concat_tables(parts)
+    others = [c for c in t.column_names if c not in t.key]
+    grouped = rows.group_by(list(t.key), use_threads=False).aggregate(
+        [(c, "last", pc.ScalarAggregateOptions(skip_nulls=True)) for c in others]
+    )
+    grouped = grouped.rename_columns([c.removesuffix("_last") for c in grouped.column_names])
+    return grouped.select(t.column_names).cast(t.schema().to_pyarrow())
+
+
+def _default_la(detections: list[tuple[Detection, Path]], given: str | None) -> str | None:
+    """The authority for files that do not name one (SSDA903, Annex A, local extracts)."""
+    if given:
+        return ons_code(given)
+    named = {ons_code(d.la_code) for d, _ in detections if d.la_code}
+    needs = [d for d, _ in detections if d.dataset != CIN_CENSUS]
+    if len(named) == 1:
+        return named.pop()
+    if needs and not named:
+        raise InputError(
+            "These files do not say which local authority they belong to; give its ONS "
+            "code (e.g. --la-code E10000011)."
+        )
+    if needs:
+        raise InputError(
+            f"The CIN census files name {len(named)} authorities ({', '.join(sorted(named))}); "
+            "give the authority of the other files (--la-code)."
+        )
+    return None
+
+
+def _file_la(d: Detection, given: str | None, default: str | None) -> str:
+    if given:
+        return ons_code(given)
+    if d.la_code:
+        return ons_code(d.la_code)
+    if default is None:  # pragma: no cover - _default_la raised already
+        raise InputError(f"{d.path}: cannot tell which authority this file belongs to.")
+    return default
+
+
+def _collection_years(
+    detections: list[tuple[Detection, Path]], given: int | None
+) -> dict[Path, int | None]:
+    """The collection year of each file: given, else its header, else its folder's returns.
+
+    An SSDA903 table does not say its year; the episodes table in the same folder does
+    (the year ending 31 March after its latest date), else a CIN census header there, else
+    a year in the folder or file name (2024, or 2023-24).
+    """
+    if given is not None:
+        return {d.path: given for d, _ in detections}
+    years: dict[Path, int | None] = {d.path: d.collection_year for d, _ in detections}
+    by_folder: dict[Path, int] = {}
+    for d, _ in detections:
+        if d.dataset == "ssda903.episodes":
+            year = _episodes_year(d.path)
+            if year is not None:
+                by_folder[d.path.parent] = year
+    for d, _ in detections:
+        if d.dataset == CIN_CENSUS and d.collection_year is not None:
+            by_folder.setdefault(d.path.parent, d.collection_year)
+    for d, root in detections:
+        if years[d.path] is None and d.dataset and d.dataset.startswith("ssda903."):
+            years[d.path] = by_folder.get(d.path.parent) or _year_in_path(d.path, root)
+    return years
+
+
+def _episodes_year(path: Path) -> int | None:
+    try:
+        raws = ssda903.read(path, "episodes", collection_year=None)
+    except InputError:
+        return None
+    latest: date | None = None
+    for column in ("decom", "dec"):
+        if column in raws[0].data.column_names:
+            dates, _ = parse_dates(raws[0].data.column(column).combine_chunks())
+            top = pc.max(dates).as_py()
+            if top is not None and (latest is None or top > latest):
+                latest = top
+    if latest is None:
+        return None
+    return latest.year + 1 if latest.month > 3 else latest.year
+
+
+def _year_in_path(path: Path, root: Path) -> int | None:
+    try:
+        relative = str(path.relative_to(root))
+    except ValueError:
+        relative = path.name
+    matches = _YEAR_IN_PATH.findall(f"{root.name}/{relative}")
+    if not matches:
+        return None
+    start, end = matches[-1]
+    # "2023-24" names the year ending 31 March 2024.
+    return int(start) + 1 if end and int(end) == (int(start) + 1) % 100 else int(start)
+
+
+def _source_names(detections: list[tuple[Detection, Path]]) -> dict[Path, str]:
+    """A short, unique name per file: its path under the folder it was found in."""
+    names: dict[Path, str] = {}
+    for d, root in detections:
+        try:
+            names[d.path] = d.path.relative_to(root).as_posix()
+        except ValueError:
+            names[d.path] = d.path.name
+    seen = Counter(names.values())
+    for p in [p for p, n in names.items() if seen[n] > 1]:
+        names[p] = str(p.resolve())
+    return names
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _reason_kinds(quarantine: pa.Table) -> dict[str, int]:
+    """Quarantine reasons with quoted values removed, counted by kind."""
+    reasons = quarantine.column("reason").combine_chunks()
+    kinds = pc.value_counts(pc.replace_substring_regex(reasons, r" '[^']*'", ""))
+    return {
+        str(k): int(n)
+        for k, n in zip(
+            kinds.field("values").to_pylist(), kinds.field("counts").to_pylist(), strict=True
+        )
+    }
