@@ -94,7 +94,7 @@ def test_annex_a_loads_contacts_and_early_help(wh: Warehouse, tmp_path: Path) ->
     [f] = out["files"]
     assert f["dataset"] == "annex_a" and f["la_code"] == "E10000011"
     assert wh.count("contacts") == 2  # one impossible date quarantined
-    assert wh.count("service_involvements") == 2
+    assert wh.count("early_help_assessments") == 2
     assert any("list 3" in n for n in f["notes"])
     q = wh.table("quarantine").execute()
     assert list(q.column_name) == ["Date of Contact"]

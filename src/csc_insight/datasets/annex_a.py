@@ -5,7 +5,7 @@ Authorities rename sheets and headers freely ("List 1", "list1 contacts", "L1 - 
 list number or name, headers after folding case and punctuation, then by known aliases,
 then by close spelling. Title rows above the header are skipped.
 
-What loads: list 1 into contacts, list 2 into service_involvements (service "Early Help"),
+What loads: list 1 into contacts, list 2 into early_help_assessments,
 and every list's person columns into children. The statutory returns (CIN census, SSDA903)
 remain the source of referrals, plans and care episodes; the other lists are recognised and
 counted but not loaded, so they cannot overwrite richer return data with list extracts.
@@ -26,7 +26,6 @@ from csc_insight.datasets import formats
 from csc_insight.datasets.conform import RawTable, children_per_child, string_table
 from csc_insight.errors import InputError
 
-EARLY_HELP = "Early Help"
 SEP = "\x1f"
 HEADER_SEARCH_ROWS = 20
 MIN_HEADER_SHARE = 0.5
@@ -65,11 +64,11 @@ PERSON = {
 LOADED = {
     1: ("contacts", {"Date of Contact": "contact_date", "Contact Source": "contact_source"}),
     2: (
-        "service_involvements",
+        "early_help_assessments",
         {
-            "Assessment Start Date": "date_requested",
-            "Assessment Completion Date": "date_ended",
-            "Organisation Completing Assessment": "team",
+            "Assessment Start Date": "start_date",
+            "Assessment Completion Date": "completion_date",
+            "Organisation Completing Assessment": "organisation",
         },
     ),
 }
@@ -271,15 +270,11 @@ def read_sheet(sheet: Sheet) -> list[RawTable]:
         if sheet.number == 1:
             columns["contact_source"] = _coded(columns["contact_source"])
         if sheet.number == 2:
-            columns["date_started"] = columns["date_requested"]
-            columns["involvement_id"] = _early_help_keys(
-                columns["child_id"], columns["date_requested"]
-            )
-            labels["involvement_id"] = "Child Unique ID"
+            columns["assessment_id"] = _early_help_keys(columns["child_id"], columns["start_date"])
+            labels["assessment_id"] = "Child Unique ID"
         data = string_table(columns, rows)
-        constants: dict[str, object] = {"service": EARLY_HELP} if sheet.number == 2 else {}
-        keyed = ("involvement_id",) if sheet.number == 2 else ()
-        out.append(RawTable(target, data, labels, keyed=keyed, constants=constants))
+        keyed = ("assessment_id",) if sheet.number == 2 else ()
+        out.append(RawTable(target, data, labels, keyed=keyed))
     if "child_id" in person:
         children = children_per_child(string_table(person, rows))
         out.append(RawTable("children", children, labels, required=("child_id",), dedupe=False))

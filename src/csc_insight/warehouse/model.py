@@ -443,7 +443,7 @@ TABLES: tuple[Table, ...] = (
     Table(
         "service_involvements",
         "Local services: one row per request for a service for a child (early help, "
-        "projects, commissioned services; Annex A list 2).",
+        "projects, commissioned services).",
         _cols(
             LA,
             CHILD,
@@ -477,7 +477,26 @@ TABLES: tuple[Table, ...] = (
             ),
         ),
         key=("la_code", "involvement_id"),
-        sources=("local", "annex_a"),
+        sources=("local",),
+    ),
+    Table(
+        "early_help_assessments",
+        "Early help assessments (Annex A list 2): the door to early help, before any service.",
+        _cols(
+            LA,
+            CHILD,
+            Column(
+                "assessment_id",
+                "string",
+                "Identifier of the assessment, derived from the child and the start date.",
+                True,
+            ),
+            Column("start_date", "date", "Date the early help assessment started.", True),
+            Column("completion_date", "date", "Date it was completed; null while open."),
+            Column("organisation", "string", "Organisation completing the assessment."),
+        ),
+        key=("la_code", "assessment_id"),
+        sources=("annex_a",),
     ),
     Table(
         "attendance",

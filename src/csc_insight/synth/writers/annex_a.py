@@ -102,9 +102,7 @@ def write_annex_a(ctx: Context) -> None:
                 _v("Family Support Service"),
             ]
         )
-        # Readers load each early help assessment as its own "Early Help" service record,
-        # beside the local extract's involvement, so the ground truth counts it too.
-        cid_mark("service_involvements", ("early_help", inv.child.child_id, inv.started))
+        cid_mark("early_help_assessments", (inv.child.child_id, inv.started))
         cid_mark("children", (inv.child.child_id,))
     for child in order:
         refs = [r for r in child.referrals if r.date <= ref and (r.close is None or r.close >= lo)]
