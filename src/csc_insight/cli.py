@@ -257,10 +257,10 @@ def _format_value(value: float | None, unit: str) -> str:
 
 def _print_indicators(results: list[IndicatorResult]) -> None:
     table = RichTable(title=f"Indicators, {results[0].period}")
-    for column in ("id", "title", "value", "numerator", "denominator"):
-        table.add_column(
-            column, justify="right" if column in ("value", "numerator", "denominator") else "left"
-        )
+    table.add_column("id", no_wrap=True)
+    table.add_column("title")
+    for column in ("value", "numerator", "denominator"):
+        table.add_column(column, justify="right", no_wrap=True)
     for r in results:
         table.add_row(
             r.id,
@@ -341,7 +341,7 @@ def demo(
             )
     totals = report.to_json()["totals"]
     out.print(
-        f"Synthetic authority {result.ground_truth.get('la', {}).get('name', '')} "
+        f"Synthetic authority {result.ground_truth.get('authority', {}).get('name', '')} "
         f"written to {files}"
     )
     out.print(
