@@ -117,16 +117,17 @@ def test_files_without_an_authority_need_one(wh: Warehouse) -> None:
     assert wh.count("loads") == 0
 
 
-def test_unreadable_input_is_an_input_error_and_loads_nothing(
-    wh: Warehouse, tmp_path: Path
-) -> None:
+def test_an_unreadable_file_is_reported_and_the_others_load(wh: Warehouse, tmp_path: Path) -> None:
+    # One file that cannot be read costs nothing but itself (see docs/ingest.md).
     folder = tmp_path / "in"
     folder.mkdir()
     shutil.copy(FIXTURES / "local" / "attendance.csv", folder / "a.csv")
     (folder / "broken.xml").write_text((FIXTURES / "cin" / "cin_2024.xml").read_text()[:3000])
-    with pytest.raises(InputError, match="malformed"):
-        ingest([folder], wh, PSEUDO, la_code="E10000011")
-    assert wh.count("attendance") == 0 and wh.count("loads") == 0
+    out = _reconciles(ingest([folder], wh, PSEUDO, la_code="E10000011"))
+    [failed] = out["failed"]
+    assert Path(failed["path"]).name == "broken.xml" and "ends early" in failed["reason"]
+    assert wh.count("attendance") > 0 and wh.count("loads") == 1
+    assert wh.count("referrals") == 0
 
 
 def test_progress_is_reported(wh: Warehouse) -> None:

@@ -1,4 +1,4 @@
-"""The warehouse store on a real DuckDB file: schema, upserts, atomic loads, engines."""
+"""The warehouse store on every engine (DuckDB, PostgreSQL, PySpark): schema, upserts, loads."""
 
 from __future__ import annotations
 
@@ -18,33 +18,43 @@ from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse
 Rows = dict[str, list[dict[str, Any]]]
 
 
-def test_every_canonical_table_is_created(warehouse: Warehouse) -> None:
-    assert set(warehouse.con.list_tables()) >= {t.name for t in TABLES}
-    assert warehouse.counts() == {t.name: 0 for t in TABLES}
+def test_every_canonical_table_is_created(engine: Warehouse) -> None:
+    assert set(engine.con.list_tables()) >= {t.name for t in TABLES}
+    assert engine.counts() == {t.name: 0 for t in TABLES}
     for t in TABLES:
-        assert warehouse.table(t.name).columns == tuple(t.column_names)
+        columns = engine.table(t.name).schema()
+        assert columns.names == tuple(t.column_names)
+        # Same types everywhere (PostgreSQL reports timestamp(6): same type, finer detail).
+        assert {c: type(d) for c, d in columns.items()} == {
+            c: type(d) for c, d in t.schema().items()
+        }
 
 
-def test_same_key_is_superseded_not_doubled(warehouse_with: Callable[[Rows], Warehouse]) -> None:
+def test_schema_is_created_once(engine: Warehouse) -> None:
+    engine.ensure_schema()
+    assert engine.counts() == {t.name: 0 for t in TABLES}
+
+
+def test_same_key_is_superseded_not_doubled(engine_with: Callable[[Rows], Warehouse]) -> None:
     episode = {"child_id": "a", "decom": date(2024, 3, 1), "place": "U1"}
-    w = warehouse_with({"cla_episodes": [episode]})
-    w = warehouse_with({"cla_episodes": [episode | {"place": "K2", "dec": date(2024, 5, 1)}]})
+    w = engine_with({"cla_episodes": [episode]})
+    w = engine_with({"cla_episodes": [episode | {"place": "K2", "dec": date(2024, 5, 1)}]})
     rows = w.table("cla_episodes").to_pyarrow().to_pylist()
     assert len(rows) == 1
     assert rows[0]["place"] == "K2"
 
 
-def test_children_are_merged_column_by_column(warehouse_with: Callable[[Rows], Warehouse]) -> None:
-    w = warehouse_with({"children": [{"child_id": "a", "sex": "1", "ethnicity": "WBRI"}]})
-    w = warehouse_with({"children": [{"child_id": "a", "sex": "1", "locality": "North"}]})
+def test_children_are_merged_column_by_column(engine_with: Callable[[Rows], Warehouse]) -> None:
+    w = engine_with({"children": [{"child_id": "a", "sex": "1", "ethnicity": "WBRI"}]})
+    w = engine_with({"children": [{"child_id": "a", "sex": "1", "locality": "North"}]})
     (row,) = w.table("children").to_pyarrow().to_pylist()
     assert (row["ethnicity"], row["locality"]) == ("WBRI", "North")
 
 
 def test_a_failed_load_leaves_the_warehouse_as_it_was(
-    warehouse_with: Callable[[Rows], Warehouse],
+    engine_with: Callable[[Rows], Warehouse],
 ) -> None:
-    w = warehouse_with(
+    w = engine_with(
         {"referrals": [{"child_id": "a", "referral_id": "r1", "referral_date": date(2024, 5, 1)}]}
     )
     before = w.counts()
@@ -68,8 +78,92 @@ def test_a_failed_load_leaves_the_warehouse_as_it_was(
     assert w.counts() == before
 
 
-def test_loads_are_logged(warehouse_with: Callable[[Rows], Warehouse]) -> None:
-    w = warehouse_with({"children": [{"child_id": "a", "sex": "2"}]})
+def test_a_load_failing_while_writing_leaves_the_warehouse_as_it_was(
+    engine_with: Callable[[Rows], Warehouse],
+) -> None:
+    w = engine_with(
+        {"referrals": [{"child_id": "a", "referral_id": "r1", "referral_date": date(2024, 5, 1)}]}
+    )
+    # The loads table is written last; without it the engine itself fails mid-load, after the
+    # referrals were written (a real failure inside the engine, not a simulated one).
+    w.con.drop_table("loads")
+    with pytest.raises(Exception, match=r"(?i)loads"):
+        w.commit_load(_referral_batch(w, "r2"))
+    assert w.count("referrals") == 1
+
+
+test_a_load_failing_while_writing_leaves_the_warehouse_as_it_was = pytest.mark.known_gap(
+    "pyspark",
+    reason="Spark has no transactions: tables already overwritten stay written",
+)(test_a_load_failing_while_writing_leaves_the_warehouse_as_it_was)
+
+
+def _referral_batch(w: Warehouse, referral_id: str) -> LoadBatch:
+    batch = LoadBatch(w.new_load_id(), datetime.now(UTC))
+    row = {
+        "la_code": "E06000001",
+        "child_id": "b",
+        "referral_id": referral_id,
+        "referral_date": date(2024, 6, 1),
+        "load_id": batch.load_id,
+        "source_file": "f",
+        "source_row": 1,
+    }
+    batch.add(
+        "referrals", pa.Table.from_pylist([row], schema=table("referrals").schema().to_pyarrow())
+    )
+    return batch
+
+
+def test_last_row_for_a_key_wins_within_a_load(engine_with: Callable[[Rows], Warehouse]) -> None:
+    first = {"child_id": "a", "decom": date(2024, 3, 1), "place": "U1"}
+    w = engine_with({"cla_episodes": [first, first | {"place": "U2"}, first | {"place": "U3"}]})
+    assert [r["place"] for r in w.table("cla_episodes").to_pyarrow().to_pylist()] == ["U3"]
+
+
+def test_adoptions_are_merged_and_keys_with_nulls_match(
+    engine_with: Callable[[Rows], Warehouse],
+) -> None:
+    w = engine_with({"adoptions": [{"child_id": "a", "date_int": date(2024, 1, 2)}]})
+    w = engine_with(
+        {"adoptions": [{"child_id": "a", "date_match": date(2024, 6, 3), "foster_care": True}]}
+    )
+    # contacts' key includes contact_source, which may be blank: blanks match blanks
+    contact = {"child_id": "c", "contact_date": date(2024, 4, 1), "contact_source": None}
+    w = engine_with({"contacts": [contact | {"outcome": "NFA"}]})
+    w = engine_with({"contacts": [contact | {"outcome": "referral"}]})
+    (adoption,) = w.table("adoptions").to_pyarrow().to_pylist()
+    assert (adoption["date_int"], adoption["date_match"], adoption["foster_care"]) == (
+        date(2024, 1, 2),
+        date(2024, 6, 3),
+        True,
+    )
+    assert [r["outcome"] for r in w.table("contacts").to_pyarrow().to_pylist()] == ["referral"]
+
+
+def test_every_type_round_trips(engine_with: Callable[[Rows], Warehouse]) -> None:
+    episode = {
+        "child_id": "a",
+        "decom": date(2024, 2, 29),
+        "placement_distance_miles": 12.25,
+        "urn": "SC123456",
+        "dec": None,
+    }
+    oc2 = {"child_id": "a", "collection_year": 2025, "sdq_score": 17, "convicted": False}
+    w = engine_with({"cla_episodes": [episode], "oc2": [oc2]})
+    (got,) = w.table("cla_episodes").to_pyarrow().to_pylist()
+    assert {k: got[k] for k in episode} == episode
+    assert got["source_row"] == 1
+    (got_oc2,) = w.table("oc2").to_pyarrow().to_pylist()
+    assert {k: got_oc2[k] for k in oc2} == oc2
+    (load,) = w.table("loads").to_pyarrow().to_pylist()
+    assert isinstance(load["started_at"], datetime)
+    assert load["started_at"] <= load["finished_at"]
+    assert (load["rows_read"], load["rows_loaded"]) == (0, 0)
+
+
+def test_loads_are_logged(engine_with: Callable[[Rows], Warehouse]) -> None:
+    w = engine_with({"children": [{"child_id": "a", "sex": "2"}]})
     (load,) = w.table("loads").to_pyarrow().to_pylist()
     assert load["csc_insight_version"]
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
@@ -143,15 +144,26 @@ def ingest(
         int | None, typer.Option(help="Year the return ends, e.g. 2025 for 2024-25.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the load report as JSON.")] = False,
+    keep_lookup: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-lookup/--no-keep-lookup",
+            help="Also keep pseudonym -> own child identifier in reidentification.duckdb in the "
+            "workspace, for authorised analysts (default: CSC_INSIGHT_REIDENTIFICATION_LOOKUP).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Load files into the warehouse: every row is loaded or quarantined with its reason."""
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         _fail(f"Cannot find {', '.join(missing)}.")
     from csc_insight.ingest import ingest as run_ingest
+    from csc_insight.privacy.options import PrivacyOptions
     from csc_insight.privacy.pseudonymise import Pseudonymiser, load_or_create_key
 
     home_dir, warehouse = _open_warehouse(home, backend)
+    privacy = PrivacyOptions.from_settings(home_dir, keep_lookup=keep_lookup)
     with warehouse, progress_bar(enabled=not as_json) as progress:
         report = run_ingest(
             paths,
@@ -160,18 +172,22 @@ def ingest(
             la_code=la_code,
             collection_year=collection_year,
             progress=progress,
+            privacy=privacy,
         )
     payload = report.to_json()
     if as_json:
         out.print_json(json.dumps(payload))
     else:
         _print_ingest(payload)
-    if payload["totals"]["read"] and not payload["totals"]["loaded"]:
+    # A non-zero exit only when nothing could be loaded (files already loaded are not a fault).
+    if payload["nothing_loaded"]:
+        console.print(f"[bold red]Error:[/] {escape(payload['nothing_loaded'])}")
         raise typer.Exit(1)
 
 
 def _print_ingest(payload: dict[str, Any]) -> None:
-    table = RichTable(title=f"Load {payload['load_id']}")
+    title = f"Load {payload['load_id']}" if payload["load_id"] else "Nothing was written"
+    table = RichTable(title=title)
     for column in ("file", "dataset", "table", "read", "loaded", "quarantined"):
         table.add_column(
             column, justify="right" if column in ("read", "loaded", "quarantined") else "left"
@@ -196,9 +212,19 @@ def _print_ingest(payload: dict[str, Any]) -> None:
         f"{totals['quarantined']:,}",
         style="bold",
     )
-    out.print(table)
+    if payload["files"]:
+        out.print(table)
+    for f in payload["files"]:
+        for note in f.get("notes", []):
+            out.print(f"[cyan]Note[/] {escape(f['path'])}: {escape(note)}")
+    for reason, n in sorted(payload.get("quarantine_reasons", {}).items(), key=lambda r: -r[1]):
+        out.print(f"[yellow]Quarantined[/] {n:,} row(s): {escape(reason)}")
+    for done in payload.get("already_loaded", []):
+        out.print(f"[green]Already loaded[/] {escape(done['message'])}")
+    for failed in payload.get("failed", []):
+        out.print(f"[red]Not loaded[/] {escape(failed['path'])}: {escape(failed['reason'])}")
     for skipped in payload.get("skipped", []):
-        out.print(f"[yellow]Skipped[/] {skipped['path']}: {skipped['reason']}")
+        out.print(f"[yellow]Skipped[/] {escape(skipped['path'])}: {escape(skipped['reason'])}")
 
 
 @app.command()
@@ -355,6 +381,48 @@ def demo(
     if no_serve:
         return
     serve(home=None, backend=url, host="127.0.0.1", port=port, role="viewer")
+
+
+@app.command()
+def template(
+    name: Annotated[
+        str,
+        typer.Argument(help="service_involvements, attendance, feedback, or all."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="File to write (.xlsx or .csv), or a folder (for all, or any name)."
+        ),
+    ],
+    fmt: Annotated[
+        str | None, typer.Option("--format", help="xlsx or csv, when --out is a folder.")
+    ] = None,
+) -> None:
+    """Write a template for a local extract: the columns to fill in, with guidance."""
+    from csc_insight.datasets.templates import write
+
+    for path in write(name, output, fmt):
+        out.print(f"Wrote {path}")
+
+
+@app.command()
+def reidentify(
+    pseudonym: Annotated[str, typer.Argument(help="A child_id from the warehouse.")],
+    home: HomeOption = None,
+) -> None:
+    """Look up the authority's own identifier of a pseudonymised child (authorised analysts).
+
+    Works only where ingest kept the re-identification lookup (--keep-lookup); the lookup
+    is a separate owner-only file in the workspace, never part of the warehouse.
+    """
+    from csc_insight.privacy.reidentification import reidentify as lookup
+
+    found = lookup(settings.home(home), pseudonym)
+    if not found:
+        _fail(f"{escape(repr(pseudonym))} is not in the re-identification lookup.")
+    for la_code, local_id in found:
+        typer.echo(f"{la_code}\t{local_id}")
 
 
 def run() -> None:

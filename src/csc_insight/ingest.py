@@ -18,17 +18,30 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
+from lxml import etree
 
-from csc_insight.datasets import annex_a, cin_census, local, ssda903
+from csc_insight.datasets import annex_a, cin_census, local, population, ssda903, ssda903_xml
 from csc_insight.datasets.conform import Conformed, RawTable, conform, parse_dates
-from csc_insight.datasets.detect import ANNEX_A, CIN_CENSUS, Detection, detect, walk
+from csc_insight.datasets.detect import (
+    ANNEX_A,
+    CIN_CENSUS,
+    POPULATION,
+    SSDA903_XML,
+    Detection,
+    detect,
+    walk,
+)
 from csc_insight.datasets.la_codes import ons_code
+from csc_insight.datasets.tabular import sniff
 from csc_insight.errors import InputError
+from csc_insight.privacy.options import PrivacyOptions
 from csc_insight.privacy.pseudonymise import Pseudonymiser
+from csc_insight.privacy.reidentification import LookupCollector
 from csc_insight.warehouse.model import table as model_table
 from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse
 
 Progress = Callable[[str, float], None]
+ONS_POPULATION = f"{POPULATION}.{population.ONS_MID_YEAR}"
 # Tables fed by several files that each know different columns of one row (AD1 and
 # placed_for_adoption both describe an adoption; the CIN census, 903 and local extracts each
 # know part of a child). The store keeps only the last row per key within a load, so these
@@ -83,13 +96,70 @@ class FileResult:
 
 
 @dataclass
-class IngestReport:
-    """The reconciliation of one ingest run."""
+class AlreadyLoaded:
+    """A file whose exact content an earlier load (or an earlier file of this one) holds."""
 
+    path: Path
     load_id: str
+    loaded_at: datetime | None
+    same_as: str
+
+    def sentence(self) -> str:
+        if self.loaded_at is None:
+            return (
+                f"{self.path}: has the same content as {self.same_as} in this load; "
+                "it was read once."
+            )
+        return (
+            f"{self.path}: already loaded on {self.loaded_at:%d/%m/%Y at %H:%M} in load "
+            f"{self.load_id} (as {self.same_as}); nothing was added."
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "loaded_in": self.load_id,
+            "loaded_at": self.loaded_at.isoformat() if self.loaded_at else None,
+            "same_as": self.same_as,
+            "message": self.sentence(),
+        }
+
+
+@dataclass
+class IngestReport:
+    """The reconciliation of one ingest run.
+
+    ``files`` were read (every row loaded or quarantined); ``skipped`` are not a dataset
+    csc-insight reads; ``failed`` are datasets that could not be read at all (nothing from
+    them was loaded); ``already_loaded`` were loaded before and not read again. ``load_id``
+    is None when nothing was written (no file read).
+    """
+
+    load_id: str | None
     files: list[FileResult]
     skipped: list[tuple[Path, str]]
     quarantine_reasons: dict[str, int] = field(default_factory=dict)
+    failed: list[tuple[Path, str]] = field(default_factory=list)
+    already_loaded: list[AlreadyLoaded] = field(default_factory=list)
+
+    def nothing_loaded(self) -> str | None:
+        """Why not a single row was loaded, or None if some were (or all were loaded before)."""
+        if self.totals()["loaded"]:
+            return None
+        if self.already_loaded and not self.failed and not self.totals()["read"]:
+            return None
+        if self.totals()["read"]:
+            return "Nothing was loaded: every row read was quarantined (see the reasons above)."
+        if self.failed:
+            return "Nothing was loaded: no file could be read (see the reasons above)."
+        if self.files:
+            return "Nothing was loaded: the files hold no rows, only column names."
+        if self.skipped:
+            return (
+                "Nothing was loaded: none of the files is an SSDA903 table, CIN census, "
+                "Annex A workbook or local extract (see the reasons above)."
+            )
+        return "Nothing was loaded: there were no files to read."
 
     def totals(self) -> dict[str, int]:
         counts = [t for f in self.files for t in f.tables.values()]
@@ -105,7 +175,10 @@ class IngestReport:
             "files": [f.to_json() for f in self.files],
             "totals": self.totals(),
             "skipped": [{"path": str(p), "reason": r} for p, r in self.skipped],
+            "failed": [{"path": str(p), "reason": r} for p, r in self.failed],
+            "already_loaded": [a.to_json() for a in self.already_loaded],
             "quarantine_reasons": self.quarantine_reasons,
+            "nothing_loaded": self.nothing_loaded(),
         }
 
 
@@ -117,8 +190,15 @@ def ingest(
     la_code: str | None = None,
     collection_year: int | None = None,
     progress: Progress | None = None,
+    privacy: PrivacyOptions | None = None,
 ) -> IngestReport:
-    """Load every file under ``paths`` into ``warehouse`` as one atomic load."""
+    """Load every file under ``paths`` into ``warehouse`` as one atomic load.
+
+    ``privacy`` sets how much detail is kept (dates of birth, postcodes) and whether the
+    re-identification lookup is written; by default, everything as the model describes it.
+    """
+    options = privacy or PrivacyOptions()
+    lookup = LookupCollector() if options.reidentification_lookup else None
     report = progress or (lambda _message, _fraction: None)
     started = datetime.now(UTC)
     load_id = warehouse.new_load_id()
@@ -127,12 +207,29 @@ def ingest(
 
     detections: list[tuple[Detection, Path]] = []
     skipped: list[tuple[Path, str]] = []
+    failed: list[tuple[Path, str]] = []
+    already: list[AlreadyLoaded] = []
+    hashes: dict[Path, str] = {}
+    earlier = warehouse.loaded_files()
+    seen: dict[str, Path] = {}
     for path, root in found:
-        d = detect(path)
-        if d.recognised:
-            detections.append((d, root))
-        else:
+        try:
+            d = detect(path)
+            sha = _sha256(path) if d.recognised else ""
+        except InputError as exc:
+            failed.append((path, _plain(exc, path)))
+            continue
+        if not d.recognised:
             skipped.append((path, d.reason or "not recognised"))
+        elif sha in earlier:
+            previous = earlier[sha]
+            already.append(AlreadyLoaded(path, previous[0], previous[2], previous[1]))
+        elif sha in seen:
+            already.append(AlreadyLoaded(path, load_id, None, str(seen[sha])))
+        else:
+            seen[sha] = path
+            hashes[path] = sha
+            detections.append((d, root))
 
     default_la = _default_la(detections, la_code)
     years = _collection_years(detections, collection_year)
@@ -148,9 +245,23 @@ def ingest(
         report(f"Reading {d.path.name} ({d.dataset})", i / max(len(detections), 1))
         file_la = _file_la(d, la_code, default_la)
         result = FileResult(
-            d.path, names[d.path], d.dataset or "", file_la, years.get(d.path), _sha256(d.path)
+            d.path, names[d.path], d.dataset or "", file_la, years.get(d.path), hashes[d.path]
         )
-        for dataset, conformed in _read_file(d, result, pseudonymiser, load_id):
+        try:
+            contributed = _read_file(d, result, pseudonymiser, load_id, options, lookup)
+        except InputError as exc:
+            label = "CIN census XML" if d.dataset == CIN_CENSUS else "XML"
+            failed.append((d.path, _plain(exc, d.path, label)))
+            continue
+        except Exception as exc:  # a reader bug must not cost the user the other files
+            failed.append((d.path, _unexpected(exc)))
+            continue
+        result.notes[:0] = _text_notes(d)
+        if contributed and not any(c.read for _, c in contributed):
+            result.notes.append(
+                "The file has a header row but no data rows: there was nothing to load."
+            )
+        for dataset, conformed in contributed:
             count = result.tables.setdefault(conformed.table, TableCount(conformed.table))
             count.read += conformed.read
             count.loaded += conformed.loaded
@@ -179,20 +290,87 @@ def ingest(
     for name, parts in columnwise.items():
         batch.add(name, merge_columnwise(name, parts))
 
+    if lookup is not None and options.home is not None:
+        # Written before the load commits: a lookup entry without rows is harmless, rows an
+        # analyst cannot re-identify after asking for the lookup are not.
+        lookup.write(options.home, pseudonymiser)
     report("Saving to the warehouse", 0.99)
-    warehouse.commit_load(batch)
+    if batch.files:
+        warehouse.commit_load(batch)
     report("Done", 1.0)
-    return IngestReport(load_id, results, skipped, dict(reasons))
+    return IngestReport(
+        load_id if batch.files else None,
+        results,
+        skipped,
+        dict(reasons),
+        failed=failed,
+        already_loaded=already,
+    )
+
+
+def _plain(exc: Exception, path: Path, label: str = "XML") -> str:
+    """An InputError's message without the path it starts with, in plainer words for XML."""
+    cause = exc.__cause__
+    if isinstance(cause, etree.XMLSyntaxError) and "malformed" in str(exc):
+        line = cause.lineno or 0
+        if line >= _line_count(path):
+            return (
+                f"The {label} ends early (line {line}): the file may have been cut off when "
+                "copied. Nothing from this file was loaded; export it again."
+            )
+        what = re.sub(r", line \d+, column \d+$", "", cause.msg or "")
+        return (
+            f"The {label} is damaged at line {line} ({what}). Nothing from this file was "
+            "loaded; export it again."
+        )
+    return str(exc).removeprefix(f"{path}: ").removeprefix(f"{path}:")
+
+
+def _unexpected(exc: Exception) -> str:
+    return (
+        f"csc-insight could not read this file because of an unexpected problem "
+        f"({type(exc).__name__}). Nothing from this file was loaded; please report this."
+    )
+
+
+def _line_count(path: Path) -> int:
+    lines = 1
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def _text_notes(d: Detection) -> list[str]:
+    """What the user should know about how a CSV file was read (encoding, delimiter)."""
+    if d.dataset is None or not d.dataset.startswith(("ssda903.", "local.")):
+        return []
+    try:
+        return sniff(d.path).notes()
+    except InputError:
+        return []
 
 
 def _read_file(
-    d: Detection, result: FileResult, pseudonymiser: Pseudonymiser, load_id: str
+    d: Detection,
+    result: FileResult,
+    pseudonymiser: Pseudonymiser,
+    load_id: str,
+    privacy: PrivacyOptions,
+    lookup: LookupCollector | None = None,
 ) -> list[tuple[str, Conformed]]:
     """(dataset name for load_files, conformed rows) for every table the file feeds."""
     dataset = d.dataset or ""
 
-    def run(raw: RawTable, rejected: pa.Array | None = None, parent: str = "") -> Conformed:
-        return conform(
+    def run(
+        raw: RawTable,
+        rejected: pa.Array | None = None,
+        parent: str = "",
+        return_year: int | None = None,
+    ) -> Conformed:
+        if lookup is not None and "child_id" in raw.data.column_names:
+            lookup.add(result.la_code, raw.data.column("child_id"))
+        done = conform(
             raw,
             la_code=result.la_code,
             load_id=load_id,
@@ -200,16 +378,19 @@ def _read_file(
             pseudonymiser=pseudonymiser,
             rejected_parents=rejected,
             parent_name=parent,
+            return_year=return_year,
         )
+        done.rows = privacy.degrade(done.table, done.rows)
+        return done
 
     if dataset == CIN_CENSUS:
-        raws, _header = cin_census.read(d.path)
+        raws, header = cin_census.read(d.path)
         done: dict[str, Conformed] = {}
         for raw in raws:
             parent = cin_census.PARENTS.get(raw.table)
             rejected = done[parent].quarantined_rows() if parent else None
             label = "referral it belongs to" if parent == "referrals" else "plan it belongs to"
-            done[raw.table] = run(raw, rejected, label)
+            done[raw.table] = run(raw, rejected, label, header.collection_year)
         return [(dataset, c) for c in done.values()]
     if dataset == ANNEX_A:
         lists, others = annex_a.sheets(d.path)
@@ -220,13 +401,40 @@ def _read_file(
             for raw in annex_a.read_sheet(sheet):
                 out.append((f"annex_a.list{sheet.number}", run(raw)))
         result.notes.extend(f"sheet {name!r} is not an Annex A list" for name in others)
+        present = {sheet.number for sheet in lists}
+        result.notes.extend(
+            f"This workbook has no sheet for Annex A list {n} ({annex_a.LOADED[n][0]}), so "
+            "none was loaded; check the sheet is there and named like 'List "
+            f"{n}'."
+            for n in sorted(set(annex_a.LOADED) - present)
+        )
         return out
+    if dataset == SSDA903_XML:
+        xml = ssda903_xml.read(
+            d.path,
+            collection_year=result.collection_year,
+            postcode_precision=privacy.postcode_precision,
+        )
+        result.collection_year = xml.collection_year
+        result.notes.extend(xml.notes)
+        return [
+            (f"{dataset}.{kind}", run(raw)) for kind, raws in xml.tables.items() for raw in raws
+        ]
     family, _, kind = dataset.partition(".")
+    if family == POPULATION:
+        raws, notes = population.read(d.path, kind)
+        result.notes.extend(notes)
+        return [(dataset, run(raw)) for raw in raws]
     if family == "ssda903":
         if kind in ssda903.NOT_LOADED:
             result.notes.append(ssda903.NOT_LOADED[kind])
             return []
-        raws = ssda903.read(d.path, kind, collection_year=result.collection_year)
+        raws = ssda903.read(
+            d.path,
+            kind,
+            collection_year=result.collection_year,
+            postcode_precision=privacy.postcode_precision,
+        )
     else:
         raws = local.read(d.path, kind)
     return [(dataset, run(raw)) for raw in raws]
@@ -249,7 +457,8 @@ def _default_la(detections: list[tuple[Detection, Path]], given: str | None) -> 
     if given:
         return ons_code(given)
     named = {ons_code(d.la_code) for d, _ in detections if d.la_code}
-    needs = [d for d, _ in detections if d.dataset != CIN_CENSUS]
+    # ONS population files name an authority on every row; the others need one for the file.
+    needs = [d for d, _ in detections if d.dataset not in (CIN_CENSUS, ONS_POPULATION)]
     if len(named) == 1:
         return named.pop()
     if needs and not named:
@@ -270,6 +479,8 @@ def _file_la(d: Detection, given: str | None, default: str | None) -> str:
         return ons_code(given)
     if d.la_code:
         return ons_code(d.la_code)
+    if d.dataset == ONS_POPULATION:
+        return default or ""  # every row names its own authority
     if default is None:  # pragma: no cover - _default_la raised already
         raise InputError(f"{d.path}: cannot tell which authority this file belongs to.")
     return default
@@ -311,6 +522,8 @@ def _episodes_year(path: Path) -> int | None:
     for column in ("decom", "dec"):
         if column in raws[0].data.column_names:
             dates, _ = parse_dates(raws[0].data.column(column).combine_chunks())
+            # A date in the future is a typing slip (2028 for 2023), not the return's year.
+            dates = pc.filter(dates, pc.less_equal(dates, pa.scalar(date.today())))
             top = pc.max(dates).as_py()
             if top is not None and (latest is None or top > latest):
                 latest = top

@@ -37,6 +37,25 @@ SETTINGS: tuple[Setting, ...] = (
         "5",
         "Counts from 1 to this number are shown as 'c' to viewers and in exports.",
     ),
+    Setting(
+        "dob_precision",
+        "CSC_INSIGHT_DOB_PRECISION",
+        "day",
+        "Dates of birth kept at ingest: day (as recorded) or month (the first of the month).",
+    ),
+    Setting(
+        "postcode_precision",
+        "CSC_INSIGHT_POSTCODE_PRECISION",
+        "district",
+        "Postcodes kept at ingest: district (BN21) or sector (BN21 4); never the full postcode.",
+    ),
+    Setting(
+        "reidentification_lookup",
+        "CSC_INSIGHT_REIDENTIFICATION_LOOKUP",
+        "off",
+        "on: ingest also keeps pseudonym -> own identifier in reidentification.duckdb in the "
+        "workspace (owner-only file, never in the warehouse) for authorised analysts.",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,18 @@ _UK_DATE = r"^(?P<d>\d{1,2})/(?P<m>\d{1,2})/(?P<y>\d{4})$"
 # Spreadsheets and some exports append a time to a date; the time carries no meaning here.
 _TIME_SUFFIX = r"[T ]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$"
 _INTEGER = r"^[+-]?\d{1,18}(\.0*)?$"
+# Excel's serial day numbers (a date cell exported as a number): 10000 is 1927-05-18 and
+# 73050 is 2099-12-31; day 0 of the 1900 system is 1899-12-30 (25569 days before 1970).
+_EXCEL_SERIAL = r"^\d{5}(\.0*)?$"
+EXCEL_SERIAL_MIN, EXCEL_SERIAL_MAX = 10000, 73050
+_EXCEL_EPOCH_OFFSET = 25569
+# Rows a reader could not split into columns carry -source_row (see tabular.py).
+UNSPLIT_REASON = (
+    "the row has more fields than the header has columns (often an unquoted comma), so it "
+    "could not be split into columns"
+)
+# Columns whose dates may lie in the future (an unborn child's expected birth).
+FUTURE_ALLOWED = frozenset({"expected_date_of_birth"})
 _FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$"
 
 # (mask of rows failing the check, column the message names, reason)
@@ -117,6 +130,8 @@ def _days_in_month(y: np.ndarray, m: np.ndarray) -> np.ndarray:
 def parse_dates(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Parse dd/mm/yyyy or yyyy-mm-dd (optionally followed by a time) into date32.
 
+    An Excel serial day number (45382, or 45382.0) is read as the date it stands for.
+
     Returns (dates, invalid): ``invalid`` is True where a non-blank value is not a real date.
     """
     text = blank_to_null(values)
@@ -144,7 +159,17 @@ def parse_dates(values: pa.Array) -> tuple[pa.Array, pa.Array]:
         & (d >= 1)
         & (d <= _days_in_month(y, m))
     )
-    days = np.where(valid, _days_from_civil(y, m, d), 0).astype(np.int32)
+    days = np.where(valid, _days_from_civil(y, m, d), 0)
+    serial_ok = pc.fill_null(pc.match_substring_regex(text, _EXCEL_SERIAL), False)
+    serial_ok = serial_ok.to_numpy(zero_copy_only=False) & ~matched
+    if serial_ok.any():
+        picked = pc.if_else(pa.array(serial_ok), text, "0")
+        whole = pc.replace_substring_regex(picked, r"\.0*$", "")
+        serial = pc.cast(pc.fill_null(whole, "0"), pa.int64()).to_numpy()
+        serial_ok &= (serial >= EXCEL_SERIAL_MIN) & (serial <= EXCEL_SERIAL_MAX)
+        days = np.where(serial_ok, serial - _EXCEL_EPOCH_OFFSET, days)
+        valid |= serial_ok
+    days = days.astype(np.int32)
     dates = pa.array(days, type=pa.int32(), mask=~valid).cast(pa.date32())
     present = pc.is_valid(text).to_numpy(zero_copy_only=False)
     return dates, pa.array(present & ~valid)
@@ -166,7 +191,7 @@ def parse_integers(values: pa.Array) -> tuple[pa.Array, pa.Array]:
     text = blank_to_null(values)
     ok = pc.fill_null(pc.match_substring_regex(text, _INTEGER), False)
     whole = pc.replace_substring_regex(pc.if_else(ok, text, None), r"\.0*$", "")
-    result = pc.cast(whole, pa.int64())
+    result = pc.cast(pc.replace_substring_regex(whole, r"^\+", ""), pa.int64())
     invalid = pc.and_(pc.is_valid(text), pc.invert(ok))
     return result, pc.fill_null(invalid, False)
 
@@ -272,8 +297,15 @@ def conform(
     pseudonymiser: Pseudonymiser,
     rejected_parents: pa.Array | None = None,
     parent_name: str = "record it belongs to",
+    return_year: int | None = None,
+    today: date | None = None,
 ) -> Conformed:
-    """Type ``raw`` against its canonical table; rows that cannot be typed go to quarantine."""
+    """Type ``raw`` against its canonical table; rows that cannot be typed go to quarantine.
+
+    ``return_year`` is the collection year of a return that states it (the CIN census
+    header): a date after its 31 March is impossible in that return. A date after ``today``
+    (default: the real today) is impossible in any file, except an expected date of birth.
+    """
     target = model.table(raw.table)
     data = raw.data
     n = data.num_rows
@@ -290,6 +322,13 @@ def conform(
     out: dict[str, pa.Array] = {}
     reasons: pa.Array | None = None
     columns: pa.Array | None = None
+    source_rows = data.column(SOURCE_ROW).combine_chunks().cast(pa.int64())
+    if n and pc.any(pc.less(source_rows, 0)).as_py():
+        reasons, columns = _first_reason(
+            reasons, columns, pc.less(source_rows, 0), UNSPLIT_REASON, ""
+        )
+        source_rows = pc.abs(source_rows)
+    latest = _latest_dates(return_year, today)
 
     if rejected_parents is not None and PARENT_ROW in data.column_names and n:
         orphan = pc.is_in(data.column(PARENT_ROW).combine_chunks(), value_set=rejected_parents)
@@ -299,8 +338,13 @@ def conform(
 
     for col in target.columns:
         name = col.name
-        if name == "la_code":
+        if name == "la_code" and "la_code" not in data.column_names:
             out[name] = pa.array([la_code] * n, pa.string())
+            continue
+        if name == "la_code":
+            # Files covering many authorities (population estimates) name one per row.
+            given = blank_to_null(data.column("la_code").combine_chunks())
+            out[name] = pc.if_else(pc.is_null(given), la_code, pc.utf8_upper(given))
             continue
         if name in raw.constants:
             value = raw.constants[name]
@@ -323,6 +367,15 @@ def conform(
                 reasons, columns = _first_reason(
                     reasons, columns, invalid, message, _label(raw, name)
                 )
+                if col.dtype == "date" and name not in FUTURE_ALLOWED:
+                    for limit, why in latest:
+                        late = pc.fill_null(pc.greater(typed, pa.scalar(limit)), False)
+                        message = pc.binary_join_element_wise(
+                            _label(raw, name), _quoted_value(text, raw_child), f" {why}", ""
+                        )
+                        reasons, columns = _first_reason(
+                            reasons, columns, late, message, _label(raw, name)
+                        )
                 out[name] = typed
             else:
                 out[name] = blank_to_null(values)
@@ -333,7 +386,6 @@ def conform(
                 reasons, columns, missing, f"{what} is blank but required", _label(raw, name)
             )
 
-    source_rows = data.column(SOURCE_ROW).combine_chunks().cast(pa.int64())
     typed_table = pa.table(out)
     for check in raw.checks:
         bad, column, reason = check(typed_table)
@@ -371,6 +423,23 @@ def conform(
         schema=model.table("quarantine").schema().to_pyarrow(),
     ).filter(bad_rows)
     return Conformed(raw.table, full.filter(pc.invert(bad_rows)), quarantine, n)
+
+
+def _latest_dates(return_year: int | None, today: date | None) -> list[tuple[date, str]]:
+    """(latest possible date, why a later one is impossible), most specific first."""
+    out: list[tuple[date, str]] = []
+    if return_year is not None and MIN_YEAR < return_year <= MAX_YEAR:
+        end = date(return_year, 3, 31)
+        out.append(
+            (
+                end,
+                f"is after the end of the {return_year - 1}-{return_year % 100:02d} return "
+                f"({end:%d/%m/%Y}), so it cannot be right",
+            )
+        )
+    now = today or date.today()
+    out.append((now, f"is in the future (after {now:%d/%m/%Y}), so it cannot be right"))
+    return out
 
 
 def _earlier_duplicates(rows: pa.Table, key: Sequence[str]) -> pa.Array:

@@ -68,6 +68,35 @@ SSDA903_CSV_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 SSDA903_DATE_FORMAT = "%d/%m/%Y"
 
+# The same return as DfE's XML (the layout the sector's 903 validator reads): a root
+# <EXPSSDA903>, optionally a return-level <HEADER> (LA, collection year), then one <CHILD>
+# per child (optionally wrapped in <CHILDREN>). Each CHILD holds a <HEADER> with the child's
+# own fields (CHILDID, SEX, DOB, ...; UASC/DUC; the OC3 and AD1 fields) and its repeating
+# records (AREVIEW, AMISSING, OC2, PERMANENCE, AD_PLACED), then one <EPISODE> per episode
+# (optionally wrapped in <EPISODES>). Element names are the CSV column names except:
+SSDA903_XML_ROOT = "EXPSSDA903"
+SSDA903_XML_RENAMES: dict[str, str] = {"CHILDID": "CHILD", "PL": "PLACE"}
+# Repeating record element -> the CSV table its fields form.
+SSDA903_XML_RECORDS: dict[str, str] = {
+    "EPISODE": "episodes",
+    "AREVIEW": "reviews",
+    "AMISSING": "missing",
+    "OC2": "oc2",
+    "PERMANENCE": "previous_permanence",
+    "AD_PLACED": "placed_for_adoption",
+    "SW_EPISODE": "sw_episodes",
+}
+# Tables made from the child's own fields: a child has a row when any marker field is filled
+# (UASC only when it says yes: 1, Y, true).
+SSDA903_XML_CHILD_TABLES: dict[str, tuple[str, ...]] = {
+    "uasc": ("UASC", "DUC"),
+    "oc3": ("IN_TOUCH",),
+    "ad1": ("DATE_INT",),
+}
+# Fields of a return-level header that name the authority and the collection year.
+SSDA903_XML_LA_FIELDS = ("LA", "LEA", "LA_CODE", "LACODE")
+SSDA903_XML_YEAR_FIELDS = ("YEAR", "COLLECTION_YEAR", "COLLECTIONYEAR")
+
 # --- CIN census (children in need) ---------------------------------------------------
 # Element names of the DfE CIN census XML (Message/Header/Children/Child/...).
 CIN_ROOT = "Message"
@@ -341,3 +370,37 @@ LOCAL_CONTRACTS: dict[str, LocalContract] = {
 }
 LIKERT_PREFIX = "q_"
 LOCAL_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
+
+
+# --- Child population ---------------------------------------------------------------------
+# ONS mid-year estimates as DfE republishes them (one row per area, year and age group).
+ONS_MID_YEAR_COLUMNS = (
+    "time_period",
+    "time_identifier",
+    "geographic_level",
+    "country_code",
+    "country_name",
+    "region_code",
+    "region_name",
+    "old_la_code",
+    "new_la_code",
+    "la_name",
+    "age_group",
+    "population_estimate",
+)
+ONS_MID_YEAR_REQUIRED = (
+    "time_period",
+    "geographic_level",
+    "new_la_code",
+    "age_group",
+    "population_estimate",
+)
+ONS_CHILDREN_AGE_GROUP = "Children aged 0 to 17 years"
+# A local population file: marginal totals, a blank dimension meaning "all".
+LOCAL_POPULATION = LocalContract(
+    "population",
+    "Child population by year, as marginal totals: give a row per value of one dimension "
+    "(age band, sex, ethnic group, ethnicity or locality) with the others left blank.",
+    ("year", "age_band", "population"),
+    ("la_code", "sex", "ethnic_group", "ethnicity", "locality", "source"),
+)

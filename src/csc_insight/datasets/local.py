@@ -1,13 +1,17 @@
-"""Local extracts (csc-insight's own CSV contract) -> services, attendance and feedback.
+"""Local extracts (csc-insight's own contract, CSV or xlsx) -> services, attendance, feedback.
 
 Headers are matched case- and punctuation-insensitively (``Date Requested`` is
 ``date_requested``). Dates may be ISO or dd/mm/yyyy. A service extract that also carries
 child characteristics feeds the children table, so children who never reached social care
 still count in equal-access analysis.
+
+A workbook is read from the first sheet whose header row (within the first rows, below any
+title) meets a contract; source_row is then the 1-based row below that header.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from csc_insight.datasets import formats
+from csc_insight.datasets.annex_a import cell_text, open_workbook
 from csc_insight.datasets.conform import SOURCE_ROW, RawTable, blank_to_null, children_per_child
-from csc_insight.datasets.tabular import normalise, read_strings
+from csc_insight.datasets.tabular import drop_blank_rows, normalise, read_strings
+from csc_insight.errors import InputError
 
 CHILD_COLUMNS = formats.CHILD_OPTIONAL
 
@@ -44,6 +50,77 @@ def match(header: list[str]) -> tuple[str | None, str | None]:
     return None, None
 
 
+HEADER_SEARCH_ROWS = 20
+_SPREADSHEET_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def sheet_match(path: Path) -> tuple[str | None, str | None, str | None]:
+    """(contract, sheet, None) for the first sheet of a workbook that meets a local contract,
+    else (None, None, why not) when a sheet comes close."""
+    near: str | None = None
+    for sheet, header_row, rows in _sheets(path, nrows=HEADER_SEARCH_ROWS):
+        contract, why = match(_cells(rows[header_row]))
+        if contract is not None:
+            return contract, sheet, None
+        near = near or why
+    return None, None, near
+
+
+def _sheets(path: Path, nrows: int | None = None) -> list[tuple[str, int, list[list[object]]]]:
+    """(sheet name, index of its likeliest header row, rows) for every sheet with rows;
+    only the first ``nrows`` rows when given (enough to recognise a header)."""
+    book = open_workbook(path)
+    out: list[tuple[str, int, list[list[object]]]] = []
+    for name in book.sheet_names:
+        try:
+            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
+        except Exception as exc:  # a damaged sheet is reported, not guessed around
+            raise InputError(f"{path}: sheet {name!r} cannot be read ({exc}).") from exc
+        if not rows:
+            continue
+        scored = [
+            (_header_score(_cells(row)), i) for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
+        ]
+        best = max(scored, key=lambda t: (t[0], -t[1]))
+        out.append((name, best[1], [list(r) for r in rows]))
+    return out
+
+
+def _cells(row: Sequence[object]) -> list[str]:
+    return [cell_text(c) or "" for c in row]
+
+
+def _header_score(cells: list[str]) -> int:
+    names = {normalise(c) for c in cells if c}
+    return max(len(names & set(c.required)) for c in formats.LOCAL_CONTRACTS.values())
+
+
+def _read_workbook(path: Path, contract: str) -> pa.Table:
+    """The first sheet of a workbook meeting ``contract``: string columns plus source_row."""
+    for name, header_row, rows in _sheets(path):
+        if match(_cells(rows[header_row]))[0] != contract:
+            continue
+        header = [c.strip() for c in _cells(rows[header_row])]
+        named = [h for h in header if h]
+        if len(set(named)) != len(named):
+            dupes = sorted({h for h in named if named.count(h) > 1})
+            raise InputError(f"{path}: sheet {name!r} repeats the column(s) {', '.join(dupes)}.")
+        body = [_cells(r) for r in rows[header_row + 1 :]]
+        columns = {
+            h: pa.array([r[i] if i < len(r) else "" for r in body], pa.string())
+            for i, h in enumerate(header)
+            if h
+        }
+        columns[SOURCE_ROW] = pa.array(np.arange(1, len(body) + 1), pa.int64())
+        return drop_blank_rows(pa.table(columns))
+    raise InputError(f"{path}: no sheet has the columns of a local {contract} extract.")
+
+
+def _is_workbook(path: Path) -> bool:
+    with path.open("rb") as f:
+        return f.read(4).startswith(_SPREADSHEET_MAGIC)
+
+
 def _by_contract_name(data: pa.Table) -> tuple[pa.Table, dict[str, str]]:
     """Columns renamed to contract names, with the file's own names kept for messages."""
     labels = {normalise(c): c for c in data.column_names if c != SOURCE_ROW}
@@ -52,8 +129,8 @@ def _by_contract_name(data: pa.Table) -> tuple[pa.Table, dict[str, str]]:
 
 
 def read(path: Path, contract: str) -> list[RawTable]:
-    """Raw rows of one local extract, bound for their canonical tables."""
-    data, _ = read_strings(path)
+    """Raw rows of one local extract (CSV or workbook), bound for their canonical tables."""
+    data = _read_workbook(path, contract) if _is_workbook(path) else read_strings(path)[0]
     data, labels = _by_contract_name(data)
     if contract == "service_involvements":
         return _service_involvements(data, labels)

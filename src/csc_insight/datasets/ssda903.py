@@ -8,15 +8,17 @@ caller supplies both.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from csc_insight.datasets import formats
-from csc_insight.datasets.conform import SOURCE_ROW, RawTable, children_per_child
+from csc_insight.datasets.conform import SOURCE_ROW, RawTable, children_per_child, parse_dates
 from csc_insight.datasets.tabular import read_strings
 from csc_insight.errors import InputError
+from csc_insight.privacy.options import PostcodePrecision, reduce_postcodes
 
 
 @dataclass(frozen=True)
@@ -155,23 +157,46 @@ def match(header: list[str]) -> tuple[str | None, str | None]:
 
 def district(postcodes: pa.Array) -> pa.Array:
     """Postcodes reduced to their district (vectorised postcode_district)."""
-    compact = pc.replace_substring(pc.utf8_upper(pc.utf8_trim_whitespace(postcodes)), " ", "")
-    length = pc.utf8_length(compact)
-    outward = pc.utf8_slice_codeunits(compact, 0, -3)
-    reduced = pc.if_else(pc.greater_equal(length, 5), outward, compact)
-    return pc.if_else(pc.equal(reduced, ""), None, reduced)
+    return reduce_postcodes(postcodes, "district")
 
 
-def read(path: Path, kind: str, *, collection_year: int | None) -> list[RawTable]:
+def read(
+    path: Path,
+    kind: str,
+    *,
+    collection_year: int | None,
+    postcode_precision: PostcodePrecision = "district",
+) -> list[RawTable]:
     """The raw rows of one 903 CSV, bound for its canonical table."""
-    mapping = MAPPINGS[kind]
-    if mapping.needs_year and collection_year is None:
+    _check_year(path, kind, collection_year)
+    data, _ = read_strings(path)
+    data = data.rename_columns([c.upper() for c in data.column_names[:-1]] + [SOURCE_ROW])
+    return raw_tables(
+        data, kind, collection_year=collection_year, postcode_precision=postcode_precision
+    )
+
+
+def _check_year(path: Path, kind: str, collection_year: int | None) -> None:
+    if MAPPINGS[kind].needs_year and collection_year is None:
         raise InputError(
             f"{path}: cannot tell which collection year this SSDA903 {kind} table describes; "
             "give the collection year (--collection-year)."
         )
-    data, _ = read_strings(path)
-    data = data.rename_columns([c.upper() for c in data.column_names[:-1]] + [SOURCE_ROW])
+
+
+def raw_tables(
+    data: pa.Table,
+    kind: str,
+    *,
+    collection_year: int | None,
+    postcode_precision: PostcodePrecision = "district",
+) -> list[RawTable]:
+    """One 903 table (string columns under DfE's CSV names, plus source_row) -> raw tables.
+
+    Shared by the CSV reader and the XML reader (ssda903_xml), so both formats of the same
+    return load identically.
+    """
+    mapping = MAPPINGS[kind]
     columns: dict[str, pa.ChunkedArray | pa.Array] = {}
     labels: dict[str, str] = {}
     for source, canonical in mapping.columns.items():
@@ -180,7 +205,7 @@ def read(path: Path, kind: str, *, collection_year: int | None) -> list[RawTable
             labels[canonical] = source
     for source, canonical in mapping.postcodes.items():
         if source in data.column_names:
-            columns[canonical] = district(data.column(source).combine_chunks())
+            columns[canonical] = reduce_postcodes(data.column(source), postcode_precision)
             labels[canonical] = source
     columns[SOURCE_ROW] = data.column(SOURCE_ROW)
     constants = dict(mapping.constants)
@@ -197,3 +222,18 @@ def read(path: Path, kind: str, *, collection_year: int | None) -> list[RawTable
         rows = children_per_child(pa.table(known))
         out.append(RawTable("children", rows, labels, required=("child_id",), dedupe=False))
     return out
+
+
+def collection_year_of(episodes: pa.Table) -> int | None:
+    """The collection year an episodes table describes: the year ending 31 March after its
+    latest DECOM or DEC (strings as the file held them)."""
+    latest: date | None = None
+    for column in ("DECOM", "DEC"):
+        if column in episodes.column_names:
+            dates, _ = parse_dates(episodes.column(column).combine_chunks())
+            top = pc.max(dates).as_py()
+            if top is not None and (latest is None or top > latest):
+                latest = top
+    if latest is None:
+        return None
+    return latest.year + 1 if latest.month > 3 else latest.year

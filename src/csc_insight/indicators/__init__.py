@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 
-from csc_insight.indicators import cin, cla, cp, services  # noqa: F401  (registers the families)
+from csc_insight.indicators import (  # noqa: F401  (importing a family registers it)
+    adoption,
+    care_leavers,
+    cin,
+    cla,
+    cp,
+    escalation,
+    services,
+)
+from csc_insight.indicators.compute import compute_for, compute_indicator, dimensions_for
 from csc_insight.indicators.periods import Period, financial_year_of, parse
 from csc_insight.indicators.registry import (
     REGISTRY,
     Indicator,
     IndicatorResult,
+    Statistic,
     Tables,
     Unit,
-    ratio_value,
 )
 from csc_insight.warehouse.store import Warehouse
 
@@ -34,54 +43,17 @@ def latest_period(warehouse: Warehouse) -> str | None:
     return None
 
 
-def _scalar(value: object) -> float | None:
-    if value is None:
-        return None
-    number = float(value)  # type: ignore[arg-type]
-    return None if number != number else number
-
-
-def compute_one(indicator: Indicator, tables: Tables, period: Period) -> IndicatorResult:
-    """One indicator for one period."""
-    num = _scalar(indicator.numerator(tables, period).execute())
-    den_expr = indicator.denominator(tables, period)
-    den = _scalar(den_expr.execute()) if den_expr is not None else None
-    return IndicatorResult(
-        id=indicator.id,
-        title=indicator.title,
-        definition=indicator.definition,
-        period=period.label,
-        value=ratio_value(indicator.unit)(num, den),
-        numerator=num,
-        denominator=den,
-        unit=str(indicator.unit),
-        polarity=str(indicator.polarity),
-    )
-
-
 def compute(
-    warehouse: Warehouse, period: str | None = None, ids: list[str] | None = None
+    warehouse: Warehouse,
+    period: str | None = None,
+    ids: list[str] | None = None,
+    breakdown: list[str] | None = None,
 ) -> list[IndicatorResult]:
     """Every registered indicator (or those in ``ids``) for a period (default: the latest)."""
     label = period or latest_period(warehouse)
     if label is None:
         return []
-    chosen = parse(label)
-    tables = Tables(warehouse)
-    selected = [REGISTRY[i] for i in ids] if ids else list(REGISTRY.values())
-    return [compute_one(ind, tables, chosen) for ind in selected]
-
-
-__all__ = [
-    "REGISTRY",
-    "Indicator",
-    "IndicatorResult",
-    "Unit",
-    "catalogue_markdown",
-    "compute",
-    "compute_one",
-    "latest_period",
-]
+    return compute_for(Tables(warehouse), parse(label), ids, breakdown)
 
 
 def catalogue_markdown() -> str:
@@ -92,12 +64,35 @@ def catalogue_markdown() -> str:
         "Generated from the registry by `csc-insight indicators --list --format markdown`; "
         "a test fails if this page and the registry disagree.",
         "",
-        "| id | title | unit | polarity | DfE table | definition |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "Every figure can be computed for a financial year (`2024-25`), a quarter "
+        "(`2024-25 Q1`), a month (`2024-06`) or rolling 12 months (`12m to 2024-06`), and "
+        "broken down (`--breakdown`) by sex, age band, ethnic group, detailed ethnicity, "
+        "disability and locality, plus the record-level dimensions listed for it.",
+        "",
+        "| id | title | unit | statistic | polarity | reads | breakdowns | DfE table "
+        "| definition |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for ind in REGISTRY.values():
         lines.append(
-            f"| `{ind.id}` | {ind.title} | {ind.unit} | {ind.polarity} | "
+            f"| `{ind.id}` | {ind.title} | {ind.unit} | "
+            f"{'child-level list' if ind.child_level else ind.statistic} | {ind.polarity} | "
+            f"{', '.join(ind.tables)} | {', '.join(ind.record_dimensions) or '-'} | "
             f"{ind.dfe_table or 'local'} | {ind.definition} |"
         )
     return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "REGISTRY",
+    "Indicator",
+    "IndicatorResult",
+    "Period",
+    "Statistic",
+    "Unit",
+    "catalogue_markdown",
+    "compute",
+    "compute_indicator",
+    "dimensions_for",
+    "latest_period",
+]

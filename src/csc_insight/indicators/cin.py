@@ -1,22 +1,43 @@
-"""Children in need: referrals, re-referrals and assessments (DfE CIN census tables)."""
+"""Children in need: referrals, assessments and section 47 enquiries (DfE CIN census)."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import ibis
-import ibis.expr.types as ir
 
-from csc_insight.indicators.expressions import during, open_at, with_working_days
+from csc_insight.indicators.expressions import (
+    during,
+    open_at,
+    previous_in_series,
+    with_working_days,
+)
 from csc_insight.indicators.periods import Period
-from csc_insight.indicators.registry import Indicator, Polarity, Tables, Unit, register
+from csc_insight.indicators.registry import (
+    Indicator,
+    Polarity,
+    Statistic,
+    Tables,
+    Unit,
+    register,
+)
 
 
-def _referrals_in(t: Tables, period: Period) -> ibis.Table:
-    r = t.referrals
-    return r.filter(during(r.referral_date, period))
+class _ReferralsInPeriod(Indicator):
+    """Referrals received in the period (shared by the referral measures)."""
+
+    tables: ClassVar[tuple[str, ...]] = ("referrals",)
+    dfe_table = "c1"
+    age_at = "referral_date"
+    record_dimensions: ClassVar[tuple[str, ...]] = ("referral_source", "team")
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        r = t.referrals
+        return r.filter(during(r.referral_date, period))
 
 
 @register
-class Referrals(Indicator):
+class Referrals(_ReferralsInPeriod):
     """Referrals received in the period."""
 
     id = "cin.referrals"
@@ -24,15 +45,26 @@ class Referrals(Indicator):
     definition = "Referrals to children's social care received during the period."
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
-    dfe_table = "c1"
-    tables = ("referrals",)
-
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        return _referrals_in(t, period).count()
 
 
 @register
-class ReReferralPercent(Indicator):
+class ReferralRate(_ReferralsInPeriod):
+    """Referrals per 10,000 children."""
+
+    id = "cin.referral_rate"
+    title = "Referral rate"
+    definition = (
+        "Referrals received during the period per 10,000 children aged 0 to 17 (ONS "
+        "mid-year estimate for the year the period starts in)."
+    )
+    unit = Unit.RATE_PER_10K
+    polarity = Polarity.NEITHER
+    statistic = Statistic.RATE
+    tables = ("referrals", "population")
+
+
+@register
+class ReReferralPercent(_ReferralsInPeriod):
     """Share of referrals within 12 months of the same child's previous referral."""
 
     id = "cin.rereferral_pct"
@@ -43,27 +75,21 @@ class ReReferralPercent(Indicator):
     )
     unit = Unit.PERCENT
     polarity = Polarity.LOWER_IS_BETTER
-    dfe_table = "c1"
-    tables = ("referrals",)
+    statistic = Statistic.SHARE
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        r = t.referrals
-        window = ibis.window(
-            group_by=[r.la_code, r.child_id], order_by=[r.referral_date, r.referral_id]
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        r = previous_in_series(
+            t.referrals, "referral_date", "referral_date", "previous_referral", "referral_id"
         )
-        r = r.mutate(previous_referral=r.referral_date.lag().over(window))
         r = r.filter(during(r.referral_date, period))
         within = r.previous_referral.notnull() & (
             r.previous_referral + ibis.interval(years=1) >= r.referral_date
         )
-        return r.filter(within).count()
-
-    def denominator(self, t: Tables, period: Period) -> ir.Scalar:
-        return _referrals_in(t, period).count()
+        return r.mutate(hit=within)
 
 
 @register
-class NoFurtherActionPercent(Indicator):
+class NoFurtherActionPercent(_ReferralsInPeriod):
     """Share of referrals closed with no further action."""
 
     id = "cin.nfa_pct"
@@ -71,24 +97,40 @@ class NoFurtherActionPercent(Indicator):
     definition = "Referrals in the period that resulted in no further action, as a percentage."
     unit = Unit.PERCENT
     polarity = Polarity.NEITHER
-    dfe_table = "c1"
-    tables = ("referrals",)
+    statistic = Statistic.SHARE
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        r = _referrals_in(t, period)
-        return r.filter(r.referral_nfa.fill_null(False)).count()
-
-    def denominator(self, t: Tables, period: Period) -> ir.Scalar:
-        return _referrals_in(t, period).count()
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        r = super().records(t, period)
+        return r.mutate(hit=r.referral_nfa.fill_null(False))
 
 
-def _authorised_in(t: Tables, period: Period) -> ibis.Table:
-    a = t.assessments
-    return a.filter(during(a.authorised_date, period))
+class _AssessmentsAuthorised(Indicator):
+    """Assessments authorised (completed) in the period, with their working days."""
+
+    tables: ClassVar[tuple[str, ...]] = ("assessments",)
+    dfe_table = "c2"
+    age_at = "authorised_date"
+    record_dimensions: ClassVar[tuple[str, ...]] = ("team",)
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        a = t.assessments
+        a = a.filter(during(a.authorised_date, period))
+        return with_working_days(a, "start_date", "authorised_date")
 
 
 @register
-class AssessmentsWithin45WorkingDays(Indicator):
+class AssessmentsCompleted(_AssessmentsAuthorised):
+    """Assessments completed in the period."""
+
+    id = "cin.assessments_completed"
+    title = "Assessments completed"
+    definition = "Children and family assessments authorised (completed) during the period."
+    unit = Unit.COUNT
+    polarity = Polarity.NEITHER
+
+
+@register
+class AssessmentsWithin45WorkingDays(_AssessmentsAuthorised):
     """Share of assessments completed within 45 working days of their start."""
 
     id = "cin.assessment_45wd_pct"
@@ -99,19 +141,15 @@ class AssessmentsWithin45WorkingDays(Indicator):
     )
     unit = Unit.PERCENT
     polarity = Polarity.HIGHER_IS_BETTER
-    dfe_table = "c2"
-    tables = ("assessments",)
+    statistic = Statistic.SHARE
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        a = with_working_days(_authorised_in(t, period), "start_date", "authorised_date")
-        return a.filter(a.working_days <= 45).count()
-
-    def denominator(self, t: Tables, period: Period) -> ir.Scalar:
-        return _authorised_in(t, period).count()
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        a = super().records(t, period)
+        return a.mutate(hit=a.working_days <= 45)
 
 
 @register
-class AssessmentMedianWorkingDays(Indicator):
+class AssessmentMedianWorkingDays(_AssessmentsAuthorised):
     """Median working days from assessment start to authorisation."""
 
     id = "cin.assessment_median_wd"
@@ -122,16 +160,69 @@ class AssessmentMedianWorkingDays(Indicator):
     )
     unit = Unit.WORKING_DAYS
     polarity = Polarity.LOWER_IS_BETTER
-    dfe_table = "c2"
-    tables = ("assessments",)
+    statistic = Statistic.MEDIAN
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        a = with_working_days(_authorised_in(t, period), "start_date", "authorised_date")
-        return a.working_days.median()
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        a = super().records(t, period)
+        return a.mutate(value=a.working_days)
 
 
 @register
-class ChildrenInNeedAt31March(Indicator):
+class Section47Enquiries(Indicator):
+    """Section 47 enquiries started in the period."""
+
+    id = "cin.s47_enquiries"
+    title = "Section 47 enquiries"
+    definition = "Section 47 enquiries started (strategy discussion held) during the period."
+    unit = Unit.COUNT
+    polarity = Polarity.NEITHER
+    tables = ("section47",)
+    dfe_table = "d2"
+    age_at = "strategy_date"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        s = t.section47
+        return s.filter(during(s.strategy_date, period))
+
+
+@register
+class InitialConferencesWithin15WorkingDays(Indicator):
+    """Share of initial child protection conferences held within 15 working days."""
+
+    id = "cin.icpc_15wd_pct"
+    title = "Initial child protection conferences within 15 working days"
+    definition = (
+        "Initial child protection conferences held in the period within 15 working days of "
+        "the strategy discussion that started the section 47 enquiry, as a percentage of all "
+        "initial conferences held in the period."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.HIGHER_IS_BETTER
+    statistic = Statistic.SHARE
+    tables = ("section47",)
+    dfe_table = "d2"
+    age_at = "icpc_date"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        s = t.section47
+        s = with_working_days(s.filter(during(s.icpc_date, period)), "strategy_date", "icpc_date")
+        return s.mutate(hit=s.working_days <= 15)
+
+
+class _InNeedAt31March(Indicator):
+    """Children with an open episode of need at the end of the period."""
+
+    tables: ClassVar[tuple[str, ...]] = ("referrals",)
+    dfe_table = "b1"
+    per_child = True
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        r = t.referrals
+        return r.filter(open_at(r.referral_date, r.closure_date, period.end))
+
+
+@register
+class ChildrenInNeedAt31March(_InNeedAt31March):
     """Children in need at the end of the period."""
 
     id = "cin.children_in_need_31mar"
@@ -142,10 +233,16 @@ class ChildrenInNeedAt31March(Indicator):
     )
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
-    dfe_table = "b1"
-    tables = ("referrals",)
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        r = t.referrals
-        r = r.filter(open_at(r.referral_date, r.closure_date, period.end))
-        return r.select("la_code", "child_id").distinct().count()
+
+@register
+class ChildrenInNeedRate(_InNeedAt31March):
+    """Children in need at the end of the period per 10,000 children."""
+
+    id = "cin.cin_rate_31mar"
+    title = "Children in need at 31 March, rate"
+    definition = "Children in need on the last day of the period per 10,000 children aged 0 to 17."
+    unit = Unit.RATE_PER_10K
+    polarity = Polarity.NEITHER
+    statistic = Statistic.RATE
+    tables = ("referrals", "population")

@@ -1,22 +1,60 @@
-"""Children looked after (DfE SSDA903 tables), excluding short-break-only care."""
+"""Children looked after (DfE SSDA903), excluding care only under a series of short breaks."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import ibis
-import ibis.expr.types as ir
 
-from csc_insight.indicators.expressions import SHORT_BREAK_LEGAL_STATUSES, during, open_at
+from csc_insight.indicators.dimensions import age_in_years
+from csc_insight.indicators.expressions import (
+    SHORT_BREAK_LEGAL_STATUSES,
+    during,
+    open_at,
+    overlaps,
+)
 from csc_insight.indicators.periods import Period
-from csc_insight.indicators.registry import Indicator, Polarity, Tables, Unit, register
+from csc_insight.indicators.registry import (
+    Indicator,
+    Polarity,
+    Statistic,
+    Tables,
+    Unit,
+    register,
+)
+
+# Reasons an episode ends without the child leaving care (a new episode follows).
+STILL_IN_CARE = ("X1",)
+# A strengths and difficulties score of 17 or more is a cause for concern.
+SDQ_CONCERN = 17
+DISTANT_MILES = 20
 
 
-def _episodes(t: Tables) -> ibis.Table:
+def episodes(t: Tables) -> ibis.Table:
+    """Looked-after episodes other than short-break-only care."""
     e = t.cla_episodes
     return e.filter(~e.ls.isin(SHORT_BREAK_LEGAL_STATUSES))
 
 
+def looked_after_at(t: Tables, day: object) -> ibis.Table:
+    """Children's episodes open on ``day`` (one per child)."""
+    e = episodes(t)
+    return e.filter(open_at(e.decom, e.dec, day))
+
+
+class _LookedAfterAt31March(Indicator):
+    """Children looked after at the end of the period."""
+
+    tables: ClassVar[tuple[str, ...]] = ("cla_episodes",)
+    dfe_table = "cla_number_and_rate_per_10k_children"
+    per_child = True
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        return looked_after_at(t, period.end)
+
+
 @register
-class ChildrenLookedAfterAt31March(Indicator):
+class ChildrenLookedAfterAt31March(_LookedAfterAt31March):
     """Children looked after at the end of the period."""
 
     id = "cla.children_31mar"
@@ -27,13 +65,22 @@ class ChildrenLookedAfterAt31March(Indicator):
     )
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
-    dfe_table = "cla_number_and_rate_per_10k_children"
-    tables = ("cla_episodes",)
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        e = _episodes(t)
-        e = e.filter(open_at(e.decom, e.dec, period.end))
-        return e.select("la_code", "child_id").distinct().count()
+
+@register
+class LookedAfterRate(_LookedAfterAt31March):
+    """Children looked after at the end of the period per 10,000 children."""
+
+    id = "cla.rate_31mar"
+    title = "Children looked after at 31 March, rate"
+    definition = (
+        "Children looked after on the last day of the period per 10,000 children aged 0 to "
+        "17, excluding short-break-only care."
+    )
+    unit = Unit.RATE_PER_10K
+    polarity = Polarity.NEITHER
+    statistic = Statistic.RATE
+    tables = ("cla_episodes", "population")
 
 
 @register
@@ -48,10 +95,255 @@ class ChildrenStartedToBeLookedAfter(Indicator):
     )
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
-    dfe_table = "cla_number_and_rate_per_10k_children"
     tables = ("cla_episodes",)
+    dfe_table = "cla_number_and_rate_per_10k_children"
+    per_child = True
+    age_at = "decom"
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        e = _episodes(t)
-        e = e.filter((e.rne == "S") & during(e.decom, period))
-        return e.select("la_code", "child_id").distinct().count()
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        e = episodes(t)
+        return e.filter((e.rne == "S") & during(e.decom, period))
+
+
+@register
+class ChildrenCeasedToBeLookedAfter(Indicator):
+    """Children who ceased to be looked after in the period."""
+
+    id = "cla.ceased"
+    title = "Children who ceased to be looked after"
+    definition = (
+        "Children whose period of care ended in the period (an episode ceased for any reason "
+        "other than X1, a change within care), excluding short-break-only care."
+    )
+    unit = Unit.COUNT
+    polarity = Polarity.NEITHER
+    tables = ("cla_episodes",)
+    dfe_table = "cla_number_and_rate_per_10k_children"
+    per_child = True
+    age_at = "dec"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        e = episodes(t)
+        return e.filter(during(e.dec, period) & ~e.rec.fill_null("").isin(STILL_IN_CARE))
+
+
+class _PerChildAt31March(Indicator):
+    """One row per child looked after at 31 March, with facts about their year."""
+
+    tables: ClassVar[tuple[str, ...]] = ("cla_episodes",)
+    dfe_table = "la_cla_placement_stability"
+
+    def at_31_march(self, t: Tables, period: Period) -> ibis.Table:
+        e = looked_after_at(t, period.end)
+        return e.select("la_code", "child_id").distinct()
+
+
+@register
+class ThreeOrMorePlacements(_PerChildAt31March):
+    """Share of children looked after at 31 March with three or more placements in the year."""
+
+    id = "cla.placements_3plus_pct"
+    title = "Children looked after with three or more placements"
+    definition = (
+        "Children looked after at 31 March who had three or more placements during the "
+        "year, as a percentage of children looked after at 31 March. An episode that only "
+        "changes legal status (reason for new episode L) is not a new placement."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.SHARE
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        e = episodes(t)
+        year = e.filter(overlaps(e.decom, e.dec, period))
+        new_placement = ~((year.rne == "L") & (year.decom >= period.start))
+        counts = (
+            year.filter(new_placement)
+            .group_by(["la_code", "child_id"])
+            .aggregate(placements=ibis._.count())
+        )
+        kids = self.at_31_march(t, period)
+        joined = kids.left_join(counts, ["la_code", "child_id"])
+        return joined.mutate(hit=joined.placements.fill_null(0) >= 3)
+
+
+@register
+class LongTermStability(_PerChildAt31March):
+    """Share of long-term looked-after children under 16 in the same placement two years."""
+
+    id = "cla.long_term_stability_pct"
+    title = "Long-term placement stability"
+    definition = (
+        "Children aged under 16 at 31 March who had been looked after for two and a half "
+        "years or more and had been in the same placement for two years or more, as a "
+        "percentage of children under 16 looked after for two and a half years or more."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.HIGHER_IS_BETTER
+    statistic = Statistic.SHARE
+    tables = ("cla_episodes", "children")
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        e = episodes(t)
+        e = e.filter(e.decom <= period.end)
+        starts = e.group_by(["la_code", "child_id"]).aggregate(
+            care_start=e.decom.max(where=e.rne == "S"),
+            placement_start=e.decom.max(where=e.rne != "L"),
+        )
+        kids = self.at_31_march(t, period).join(starts, ["la_code", "child_id"])
+        c = t.children.select("la_code", "child_id", "date_of_birth")
+        kids = kids.left_join(c, ["la_code", "child_id"])
+        end = ibis.literal(period.end, type="date")
+        under_16 = age_in_years(kids.date_of_birth, end) < 16
+        long_term = kids.care_start + ibis.interval(months=30) <= end
+        kids = kids.filter(under_16 & long_term)
+        return kids.mutate(hit=kids.placement_start + ibis.interval(years=2) <= end)
+
+
+@register
+class PlacedOver20Miles(_PerChildAt31March):
+    """Share of children looked after at 31 March placed more than 20 miles from home."""
+
+    id = "cla.placed_20_miles_pct"
+    title = "Placed more than 20 miles from home"
+    definition = (
+        "Children looked after at 31 March placed more than 20 miles from their home, as a "
+        "percentage of those whose placement distance is known (it needs a placement "
+        "distance from the 903 XML or Annex A)."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.SHARE
+    dfe_table = "la_cla_during_year_new_placements"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        e = looked_after_at(t, period.end)
+        e = e.filter(e.placement_distance_miles.notnull())
+        return e.mutate(hit=e.placement_distance_miles > DISTANT_MILES)
+
+
+@register
+class WentMissing(Indicator):
+    """Share of children looked after during the year who went missing."""
+
+    id = "cla.missing_pct"
+    title = "Children looked after who went missing"
+    definition = (
+        "Children looked after at any point in the period who had at least one missing "
+        "incident (missing type M) starting in the period, as a percentage of children looked "
+        "after during the period."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.SHARE
+    tables = ("cla_episodes", "missing")
+    dfe_table = "cla_missing"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        e = episodes(t)
+        kids = e.filter(overlaps(e.decom, e.dec, period)).select("la_code", "child_id")
+        kids = kids.distinct()
+        m = t.missing
+        went = (
+            m.filter(during(m.start_date, period) & (m.missing_type.upper() == "M"))
+            .select("la_code", "child_id")
+            .distinct()
+            .mutate(hit=ibis.literal(True))
+        )
+        joined = kids.left_join(went, ["la_code", "child_id"])
+        return joined.mutate(hit=joined.hit.fill_null(False))
+
+
+class _Outcomes(Indicator):
+    """OC2 outcomes for children looked after continuously for 12 months at 31 March."""
+
+    tables: ClassVar[tuple[str, ...]] = ("oc2",)
+    dfe_table = "cla_outcomes"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        o = t.oc2
+        return o.filter(o.collection_year == period.end.year)
+
+
+@register
+class HealthAssessments(_Outcomes):
+    """Share of children looked after 12 months whose annual health assessment is up to date."""
+
+    id = "cla.health_check_pct"
+    title = "Health assessments up to date"
+    definition = (
+        "Children looked after continuously for 12 months at 31 March whose annual health "
+        "assessment was up to date, as a percentage of those children."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.HIGHER_IS_BETTER
+    statistic = Statistic.SHARE
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        o = super().records(t, period)
+        return o.mutate(hit=o.health_assessment.fill_null(False))
+
+
+@register
+class DentalChecks(_Outcomes):
+    """Share of children looked after 12 months who had a dental check."""
+
+    id = "cla.dental_check_pct"
+    title = "Dental checks"
+    definition = (
+        "Children looked after continuously for 12 months at 31 March who had their teeth "
+        "checked by a dentist during the year, as a percentage of those children."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.HIGHER_IS_BETTER
+    statistic = Statistic.SHARE
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        o = super().records(t, period)
+        return o.mutate(hit=o.teeth_check.fill_null(False))
+
+
+class _Scored(_Outcomes):
+    """Children with a strengths and difficulties questionnaire score."""
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        o = super().records(t, period)
+        return o.filter(o.sdq_score.notnull() & o.sdq_score.between(0, 40))
+
+
+@register
+class MeanSdqScore(_Scored):
+    """Average strengths and difficulties questionnaire score."""
+
+    id = "cla.sdq_mean"
+    title = "Average SDQ score"
+    definition = (
+        "Mean strengths and difficulties questionnaire total score (0 to 40) of children "
+        "aged 4 to 16 looked after continuously for 12 months at 31 March who have a score."
+    )
+    unit = Unit.SCORE
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.MEAN
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        o = super().records(t, period)
+        return o.mutate(value=o.sdq_score.cast("float64"))
+
+
+@register
+class SdqConcern(_Scored):
+    """Share of scored children whose SDQ score is a cause for concern."""
+
+    id = "cla.sdq_concern_pct"
+    title = "SDQ score a cause for concern"
+    definition = (
+        "Children with a strengths and difficulties questionnaire score of 17 or more (a "
+        "cause for concern), as a percentage of children with a score."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.SHARE
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        o = super().records(t, period)
+        return o.mutate(hit=o.sdq_score >= SDQ_CONCERN)

@@ -1,16 +1,37 @@
-"""Child protection plans (DfE CIN census tables D)."""
+"""Child protection plans (DfE CIN census, tables D)."""
 
 from __future__ import annotations
 
-import ibis.expr.types as ir
+from typing import ClassVar
 
-from csc_insight.indicators.expressions import during, open_at
+import ibis
+
+from csc_insight.indicators.expressions import during, open_at, previous_in_series
 from csc_insight.indicators.periods import Period
-from csc_insight.indicators.registry import Indicator, Polarity, Tables, Unit, register
+from csc_insight.indicators.registry import (
+    Indicator,
+    Polarity,
+    Statistic,
+    Tables,
+    Unit,
+    register,
+)
+
+
+class _PlansAt31March(Indicator):
+    """Children on a plan at the end of the period."""
+
+    tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
+    dfe_table = "d1"
+    per_child = True
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        p = t.cp_plans
+        return p.filter(open_at(p.start_date, p.end_date, period.end))
 
 
 @register
-class PlansAt31March(Indicator):
+class PlansAt31March(_PlansAt31March):
     """Children on a child protection plan at the end of the period."""
 
     id = "cp.plans_31mar"
@@ -18,17 +39,39 @@ class PlansAt31March(Indicator):
     definition = "Children whose child protection plan was open on the last day of the period."
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
-    dfe_table = "d1"
-    tables = ("cp_plans",)
-
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        p = t.cp_plans
-        p = p.filter(open_at(p.start_date, p.end_date, period.end))
-        return p.select("la_code", "child_id").distinct().count()
 
 
 @register
-class PlansStarted(Indicator):
+class PlanRate(_PlansAt31March):
+    """Children on a plan at the end of the period per 10,000 children."""
+
+    id = "cp.plan_rate_31mar"
+    title = "Children on a child protection plan at 31 March, rate"
+    definition = (
+        "Children on a child protection plan on the last day of the period per 10,000 "
+        "children aged 0 to 17."
+    )
+    unit = Unit.RATE_PER_10K
+    polarity = Polarity.NEITHER
+    statistic = Statistic.RATE
+    tables = ("cp_plans", "population")
+
+
+class _PlansStarting(Indicator):
+    """Plans that started in the period, with the child's previous plan."""
+
+    tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
+    dfe_table = "d3"
+    age_at = "start_date"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        p = previous_in_series(t.cp_plans, "start_date", "end_date", "previous_end", "plan_id")
+        p = previous_in_series(p, "start_date", "start_date", "previous_start", "plan_id")
+        return p.filter(during(p.start_date, period))
+
+
+@register
+class PlansStarted(_PlansStarting):
     """Child protection plans that started in the period."""
 
     id = "cp.plans_started"
@@ -36,9 +79,87 @@ class PlansStarted(Indicator):
     definition = "Child protection plans that started during the period."
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
-    dfe_table = "d1"
-    tables = ("cp_plans",)
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
+
+@register
+class RepeatPlans(_PlansStarting):
+    """Share of plans starting that were a second or subsequent plan, ever."""
+
+    id = "cp.repeat_plan_pct"
+    title = "Second or subsequent child protection plans"
+    definition = (
+        "Plans starting in the period that were the child's second or subsequent plan ever "
+        "(an earlier plan in the data, or previous plans recorded in the CIN census), as a "
+        "percentage of plans starting."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.SHARE
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        p = super().records(t, period)
+        return p.mutate(hit=p.previous_start.notnull() | (p.previous_plans.fill_null(0) > 0))
+
+
+@register
+class RepeatPlansWithinTwoYears(_PlansStarting):
+    """Share of plans starting within two years of the child's previous plan ending."""
+
+    id = "cp.repeat_plan_2y_pct"
+    title = "Repeat child protection plans within two years"
+    definition = (
+        "Plans starting in the period within two years of the end of the same child's "
+        "previous plan, as a percentage of plans starting."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.SHARE
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        p = super().records(t, period)
+        within = p.previous_end.notnull() & (
+            p.previous_end + ibis.interval(years=2) >= p.start_date
+        )
+        return p.mutate(hit=within)
+
+
+class _PlansEnding(Indicator):
+    """Plans that ended in the period."""
+
+    tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
+    dfe_table = "d4"
+    age_at = "end_date"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
         p = t.cp_plans
-        return p.filter(during(p.start_date, period)).count()
+        return p.filter(during(p.end_date, period))
+
+
+@register
+class PlansEnded(_PlansEnding):
+    """Child protection plans that ended in the period."""
+
+    id = "cp.plans_ended"
+    title = "Child protection plans ended"
+    definition = "Child protection plans that ended during the period."
+    unit = Unit.COUNT
+    polarity = Polarity.NEITHER
+
+
+@register
+class PlansEndedAfterTwoYears(_PlansEnding):
+    """Share of plans ending that had lasted two years or more."""
+
+    id = "cp.ended_2y_plus_pct"
+    title = "Plans ending that lasted two years or more"
+    definition = (
+        "Child protection plans ending in the period that had lasted two years or more, as a "
+        "percentage of plans ending."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.SHARE
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        p = super().records(t, period)
+        return p.mutate(hit=p.start_date + ibis.interval(years=2) <= p.end_date)

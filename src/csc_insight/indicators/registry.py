@@ -1,17 +1,18 @@
 """The indicator registry: every measure is one small class, registered here.
 
-Built-in families register through ``register`` exactly as an extension would.
+An indicator says which records it is about (an Ibis table of rows, each tied to a child) and
+which statistic turns them into a figure; breakdowns, periods, engines and suppression are
+handled once, for all of them, in ``compute``. Built-in families register through
+``register`` exactly as an extension would.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import ibis
-import ibis.expr.types as ir
 
 from csc_insight.indicators.periods import Period
 from csc_insight.warehouse.store import Warehouse
@@ -25,6 +26,7 @@ class Unit(StrEnum):
     RATE_PER_10K = "rate_per_10k"
     DAYS = "days"
     WORKING_DAYS = "working_days"
+    SCORE = "score"
 
 
 class Polarity(StrEnum):
@@ -33,6 +35,20 @@ class Polarity(StrEnum):
     HIGHER_IS_BETTER = "higher_is_better"
     LOWER_IS_BETTER = "lower_is_better"
     NEITHER = "neither"
+
+
+class Statistic(StrEnum):
+    """How an indicator's records become its figure."""
+
+    COUNT = "count"  # how many records (or distinct children, see Indicator.per_child)
+    SHARE = "share"  # records with hit = True, as a percentage of all records
+    RATE = "rate"  # records (or children) per 10,000 children in the population
+    MEDIAN = "median"  # median of the records' value
+    P90 = "p90"  # 90th percentile of the records' value
+    MEAN = "mean"  # mean of the records' value
+
+
+_UNIT_OF_STATISTIC = {Statistic.SHARE: Unit.PERCENT, Statistic.RATE: Unit.RATE_PER_10K}
 
 
 class Tables:
@@ -46,35 +62,49 @@ class Tables:
 
 
 class Indicator:
-    """A measure: numerator over denominator (or a single statistic) for a period."""
+    """A measure: which records it counts, and the statistic that makes them a figure."""
 
     id: ClassVar[str]
     title: ClassVar[str]
     definition: ClassVar[str]
     unit: ClassVar[Unit]
     polarity: ClassVar[Polarity]
-    dfe_table: ClassVar[str | None] = None
+    statistic: ClassVar[Statistic] = Statistic.COUNT
+    # Count distinct children rather than records (e.g. children looked after at 31 March).
+    per_child: ClassVar[bool] = False
+    # Tables the indicator reads: the measurement plan says which data each one needs.
     tables: ClassVar[tuple[str, ...]] = ()
+    # DfE (Explore Education Statistics) table the figure corresponds to; None for local.
+    dfe_table: ClassVar[str | None] = None
+    # Ages are worked out at this date: "period_end", or a date column of the records.
+    age_at: ClassVar[str] = "period_end"
+    # Population the rate is per 10,000 of (age band of the population table).
+    population_age_band: ClassVar[str] = "0-17"
+    # Record-level dimensions this indicator can be broken down by (columns of records()).
+    record_dimensions: ClassVar[tuple[str, ...]] = ()
+    # For child-level lists (escalation): the indicator is a list, not a figure.
+    child_level: ClassVar[bool] = False
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        """The count or statistic on top."""
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        """The records the figure is made of: la_code, child_id, and hit or value if needed."""
         raise NotImplementedError
-
-    def denominator(self, t: Tables, period: Period) -> ir.Scalar | None:
-        """What the numerator is divided by; None for counts and single statistics."""
-        return None
 
 
 REGISTRY: dict[str, Indicator] = {}
 
 
 def register(cls: type[Indicator]) -> type[Indicator]:
-    """Add an indicator class to the registry (its id must be new)."""
+    """Add an indicator class to the registry (its id must be new, its metadata complete)."""
     if cls.id in REGISTRY:
         raise ValueError(f"indicator {cls.id} is registered twice")
     for attr in ("title", "definition", "unit", "polarity"):
         if not getattr(cls, attr, None):
             raise ValueError(f"indicator {cls.id} has no {attr}")
+    if not cls.__doc__ or not cls.tables:
+        raise ValueError(f"indicator {cls.id} needs a docstring and the tables it reads")
+    expected = _UNIT_OF_STATISTIC.get(cls.statistic)
+    if expected is not None and cls.unit is not expected:
+        raise ValueError(f"indicator {cls.id}: a {cls.statistic} is measured in {expected}")
     REGISTRY[cls.id] = cls()
     return cls
 
@@ -94,21 +124,6 @@ class IndicatorResult:
     polarity: str
     breakdown: dict[str, str] | None = None
     suppressed: bool = False
-
-
-ValueFn = Callable[[float | None, float | None], float | None]
-
-
-def ratio_value(unit: Unit) -> ValueFn:
-    """How a numerator and denominator become the reported value for a unit."""
-
-    def value(num: float | None, den: float | None) -> float | None:
-        if num is None:
-            return None
-        if unit in (Unit.PERCENT, Unit.RATE_PER_10K):
-            if not den:
-                return None
-            return num / den * (100 if unit is Unit.PERCENT else 10_000)
-        return num
-
-    return value
+    target: float | None = None
+    status: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,22 +1,32 @@
-"""Local services: how many children they help and how long they wait."""
+"""Local services: how long children wait, how many are helped and how often."""
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import ibis
-import ibis.expr.types as ir
 
-from csc_insight.indicators.expressions import during
+from csc_insight.indicators.expressions import days_between, during, open_at, overlaps
 from csc_insight.indicators.periods import Period
-from csc_insight.indicators.registry import Indicator, Polarity, Tables, Unit, register
+from csc_insight.indicators.registry import (
+    Indicator,
+    Polarity,
+    Statistic,
+    Tables,
+    Unit,
+    register,
+)
 
 
-def _started_in(t: Tables, period: Period) -> ibis.Table:
-    s = t.service_involvements
-    return s.filter(during(s.date_started, period))
+class _Services(Indicator):
+    """Local service involvements."""
+
+    tables: ClassVar[tuple[str, ...]] = ("service_involvements",)
+    record_dimensions: ClassVar[tuple[str, ...]] = ("service", "team")
 
 
 @register
-class ChildrenHelped(Indicator):
+class ChildrenHelped(_Services):
     """Children who received a local service during the period."""
 
     id = "svc.children_helped"
@@ -27,18 +37,28 @@ class ChildrenHelped(Indicator):
     )
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
-    tables = ("service_involvements",)
+    per_child = True
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
+    def records(self, t: Tables, period: Period) -> ibis.Table:
         s = t.service_involvements
-        active = (s.date_started <= period.end) & (
-            s.date_ended.isnull() | (s.date_ended >= period.start)
-        )
-        return s.filter(active).select("la_code", "child_id").distinct().count()
+        return s.filter(s.date_started.notnull() & overlaps(s.date_started, s.date_ended, period))
+
+
+class _Waits(_Services):
+    """Services that started in the period, with the days waited since the request."""
+
+    unit = Unit.DAYS
+    polarity = Polarity.LOWER_IS_BETTER
+    age_at = "date_requested"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        s = t.service_involvements
+        s = s.filter(during(s.date_started, period))
+        return s.mutate(value=days_between(s.date_requested, s.date_started).cast("float64"))
 
 
 @register
-class MedianWait(Indicator):
+class MedianWait(_Waits):
     """Median days from a request for a service to its start."""
 
     id = "svc.wait_median_days"
@@ -47,10 +67,86 @@ class MedianWait(Indicator):
         "Median number of calendar days from the request for a service to its first "
         "delivery, for services that started in the period."
     )
-    unit = Unit.DAYS
-    polarity = Polarity.LOWER_IS_BETTER
-    tables = ("service_involvements",)
+    statistic = Statistic.MEDIAN
 
-    def numerator(self, t: Tables, period: Period) -> ir.Scalar:
-        s = _started_in(t, period)
-        return s.date_started.delta(s.date_requested, unit="day").median()
+
+@register
+class LongWait(_Waits):
+    """The wait nine in ten children were seen within."""
+
+    id = "svc.wait_p90_days"
+    title = "Longest waits for a local service (90th percentile)"
+    definition = (
+        "90th percentile of calendar days from request to first delivery, for services that "
+        "started in the period: nine in ten children waited no longer than this."
+    )
+    statistic = Statistic.P90
+
+
+@register
+class RequestsPerChild(_Services):
+    """Average number of requests each child makes of a service."""
+
+    id = "svc.contacts_per_child"
+    title = "Requests per child"
+    definition = (
+        "Average number of requests per child to each local service, among children with at "
+        "least one request to that service in the period: how often the same children come "
+        "back."
+    )
+    unit = Unit.COUNT
+    polarity = Polarity.NEITHER
+    statistic = Statistic.MEAN
+    record_dimensions = ("service",)
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        s = t.service_involvements
+        s = s.filter(during(s.date_requested, period))
+        per_child = s.group_by(["la_code", "child_id", "service"]).aggregate(n=s.count())
+        return per_child.mutate(value=per_child.n.cast("float64"))
+
+
+@register
+class RepeatUse(_Services):
+    """Share of requests from children who used the same service in the previous year."""
+
+    id = "svc.repeat_use_pct"
+    title = "Repeat use of a service within 12 months"
+    definition = (
+        "Requests in the period for a child who had an earlier request to the same service "
+        "within the 12 months before, as a percentage of requests in the period."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.SHARE
+    age_at = "date_requested"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        s = t.service_involvements
+        window = ibis.window(
+            group_by=[s.la_code, s.child_id, s.service],
+            order_by=[s.date_requested, s.involvement_id],
+        )
+        s = s.mutate(previous_request=s.date_requested.lag().over(window))
+        s = s.filter(during(s.date_requested, period))
+        within = s.previous_request.notnull() & (
+            s.previous_request + ibis.interval(years=1) >= s.date_requested
+        )
+        return s.mutate(hit=within)
+
+
+@register
+class OpenCaseload(_Services):
+    """Children's service involvements open at the end of the period."""
+
+    id = "svc.open_caseload"
+    title = "Open caseload of local services"
+    definition = "Service involvements started and not yet ended on the last day of the period."
+    unit = Unit.COUNT
+    polarity = Polarity.NEITHER
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        s = t.service_involvements
+        return s.filter(
+            s.date_started.notnull() & open_at(s.date_started, s.date_ended, period.end)
+        )

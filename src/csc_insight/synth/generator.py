@@ -29,6 +29,7 @@ from csc_insight.synth.writers.annex_a import write_annex_a
 from csc_insight.synth.writers.cin_census import write_cin_census
 from csc_insight.synth.writers.common import Context, year_label
 from csc_insight.synth.writers.local_csv import write_local
+from csc_insight.synth.writers.population import write_population
 from csc_insight.synth.writers.ssda903 import write_ssda903
 from csc_insight.warehouse.model import FACT_TABLES
 
@@ -237,6 +238,7 @@ def _generate_la(
     write_annex_a(ctx)
     report("writing local extracts", 0.95)
     write_local(ctx)
+    write_population(ctx)
     for name in TABLE_NAMES:
         result.counts[name] += len(ctx.keys.get(name, ()))
     result.files.extend(ctx.files)

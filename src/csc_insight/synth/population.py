@@ -63,6 +63,7 @@ DISABILITY_CODES: tuple[tuple[str, float], ...] = (
 )
 
 LOCALITIES: tuple[str, ...] = ("North", "South", "East", "West", "Central")
+LOCALITY_WEIGHTS: tuple[float, ...] = (0.24, 0.22, 0.20, 0.18, 0.16)
 
 # Unit letters never used in the second position of a real inward code (C I K M O V):
 # putting one there keeps every postcode well-formed but certainly fictitious.
@@ -139,7 +140,7 @@ class People:
         self._dis_codes = [c for c, _ in DISABILITY_CODES]
         self._dis_w = [w for _, w in DISABILITY_CODES]
         self.districts = identity.districts()
-        self._loc_w = [0.24, 0.22, 0.20, 0.18, 0.16]
+        self._loc_w = list(LOCALITY_WEIGHTS)
         self._upn_serial = 0
 
     def new_child(

@@ -123,7 +123,8 @@ TABLES: tuple[Table, ...] = (
             Column(
                 "postcode_district",
                 "string",
-                "Home postcode district (e.g. BN21), never the full postcode.",
+                "Home postcode district (e.g. BN21), or sector (BN21 4) where "
+                "postcode_precision is sector; never the full postcode.",
             ),
             Column("date_of_death", "date", "Date of death, if recorded."),
             Column("uasc", "boolean", "Unaccompanied asylum-seeking child at any point."),
@@ -302,8 +303,18 @@ TABLES: tuple[Table, ...] = (
                 "REASON_PLACE_CHANGE (CARPL, CLOSE, "
                 "ALLEG, STAND, APPRR, CREQB, CREQO, CHILD, LAREQ, PLACE, CUSTOD, OTHER).",
             ),
-            Column("home_postcode_district", "string", "HOME_POST reduced to its district."),
-            Column("placement_postcode_district", "string", "PL_POST reduced to its district."),
+            Column(
+                "home_postcode_district",
+                "string",
+                "HOME_POST reduced to its district (BN21), or to its sector (BN21 4) where "
+                "postcode_precision is sector; the district is the part before any space.",
+            ),
+            Column(
+                "placement_postcode_district",
+                "string",
+                "PL_POST reduced to its district (BN21), or to its sector (BN21 4) where "
+                "postcode_precision is sector; the district is the part before any space.",
+            ),
             Column(
                 "urn", "string", "URN: Ofsted unique reference number of the placement, or XXXXXXX."
             ),
@@ -543,6 +554,30 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("la_code", "response_id", "item"),
         sources=("local",),
+    ),
+    Table(
+        "population",
+        "Child population estimates (ONS mid-year estimates, Census 2021 by ethnicity, or a "
+        "local file), as marginal totals: a blank dimension means all.",
+        _cols(
+            LA,
+            Column("year", "int64", "Year of the mid-year estimate (2024 for mid-2024).", True),
+            Column(
+                "age_band",
+                "string",
+                "0-17 for all children, or a DfE age band (Under 1, "
+                "1 to 4, 5 to 9, 10 to 15, 16 to 17).",
+                True,
+            ),
+            Column("sex", "string", "Male or Female; blank for both."),
+            Column("ethnic_group", "string", "Major ethnic group; blank for all."),
+            Column("ethnicity", "string", "Detailed DfE ethnicity code; blank for all."),
+            Column("locality", "string", "The authority's locality; blank for the whole area."),
+            Column("population", "float64", "Number of children.", True),
+            Column("source", "string", "Where the estimate comes from."),
+        ),
+        key=("la_code", "year", "age_band", "sex", "ethnic_group", "ethnicity", "locality"),
+        sources=("population",),
     ),
     Table(
         "loads",

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import duckdb
 import ibis
 import pyarrow as pa
 from ibis.backends import BaseBackend
@@ -15,11 +19,13 @@ from csc_insight import __version__
 from csc_insight.errors import CscInsightError, WarehouseError
 from csc_insight.warehouse import engines
 from csc_insight.warehouse.model import TABLES, Table, table
-
-# These tables are fed by several datasets that each know part of a record (the CIN census
-# knows a child's disability, a local extract the locality; AD1 and placed_for_adoption each
-# half of an adoption), so a load fills gaps rather than overwriting what another said.
-COALESCE_MERGED = frozenset({"children", "adoptions"})
+from csc_insight.warehouse.upsert import (
+    UpsertSql,
+    load_postgres,
+    load_spark,
+    quote_ansi,
+    with_ordinal,
+)
 
 
 @dataclass
@@ -55,10 +61,6 @@ class LoadBatch:
 def arrow_schema(t: Table) -> pa.Schema:
     """The Arrow schema of a canonical table."""
     return t.schema().to_pyarrow()
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 class Warehouse:
@@ -120,6 +122,24 @@ class Warehouse:
         col = self.table("load_files").content_sha256
         return {str(v) for v in col.execute().tolist()}
 
+    def loaded_files(self) -> dict[str, tuple[str, str, datetime | None]]:
+        """SHA-256 of every file content loaded -> (load_id, source_file, when it finished)."""
+        files = self.table("load_files")
+        loads = self.table("loads")
+        joined = files.join(loads, files.load_id == loads.load_id).select(
+            files.content_sha256, files.load_id, files.source_file, loads.finished_at
+        )
+        out: dict[str, tuple[str, str, datetime | None]] = {}
+        for row in joined.to_pyarrow().to_pylist():
+            previous = out.get(row["content_sha256"])
+            if previous is None or (row["load_id"] < previous[0]):
+                out[row["content_sha256"]] = (
+                    row["load_id"],
+                    row["source_file"],
+                    row["finished_at"],
+                )
+        return out
+
     @staticmethod
     def new_load_id() -> str:
         """A fresh load identifier: sortable by time, unique."""
@@ -127,12 +147,28 @@ class Warehouse:
 
     # --- writing -------------------------------------------------------------------------
     def commit_load(self, batch: LoadBatch) -> None:
-        """Write a whole load atomically: upsert every table by its natural key, then log it."""
-        if self.engine.name != "duckdb":
-            raise WarehouseError(
-                f"Loading files straight into a {self.engine.name} warehouse is not supported "
-                "yet: load into the default DuckDB warehouse, then point csc-insight at it."
-            )
+        """Write a whole load: upsert every table by its natural key, then log it.
+
+        Atomic on DuckDB and PostgreSQL (one transaction); on Spark, which has no
+        transactions, a failure while the tables are being overwritten leaves the earlier
+        ones written (see docs/engines.md).
+        """
+        if self.engine.name == "duckdb":
+            self._commit_duckdb(batch)
+            return
+        upserts = [(table(name), _concat(name, parts)) for name, parts in batch.tables.items()]
+        upserts = [(t, rows) for t, rows in upserts if rows.num_rows]
+        appends = [
+            (table("quarantine"), _concat("quarantine", batch.quarantine)),
+            (table("load_files"), _files_table(batch.load_id, batch.files)),
+            (table("loads"), _load_row(batch)),
+        ]
+        if self.engine.name == "postgres":
+            load_postgres(self.con.con, upserts, appends)  # type: ignore[attr-defined]
+        else:
+            load_spark(self.con._session, upserts, appends)  # type: ignore[attr-defined]
+
+    def _commit_duckdb(self, batch: LoadBatch) -> None:
         raw = self.con.con  # type: ignore[attr-defined]
         staged: list[str] = []
         raw.begin()
@@ -141,10 +177,16 @@ class Warehouse:
                 rows = _concat(name, parts)
                 if rows.num_rows:
                     staged.append(self._upsert_duckdb(raw, table(name), rows))
+                    _pause_for_tests()
             self._append_duckdb(raw, "quarantine", _concat("quarantine", batch.quarantine))
             self._append_duckdb(raw, "load_files", _files_table(batch.load_id, batch.files))
             self._append_duckdb(raw, "loads", _load_row(batch))
             raw.commit()
+        except duckdb.Error as exc:
+            raw.rollback()
+            raise WarehouseError(
+                f"The load could not be saved ({exc}); the warehouse is unchanged."
+            ) from exc
         except BaseException:
             raw.rollback()
             raise
@@ -158,49 +200,35 @@ class Warehouse:
         view = f"_staged_{name}"
         raw.register(view, rows)
         try:
-            cols = ", ".join(_quote(c) for c in table(name).column_names)
-            raw.execute(f"INSERT INTO {_quote(name)} ({cols}) SELECT {cols} FROM {view}")
+            cols = ", ".join(quote_ansi(c) for c in table(name).column_names)
+            raw.execute(f"INSERT INTO {quote_ansi(name)} ({cols}) SELECT {cols} FROM {view}")
         finally:
             raw.unregister(view)
 
     def _upsert_duckdb(self, raw: Any, t: Table, rows: pa.Table) -> str:
         view = f"_staged_{t.name}"
-        ordinal = "_csc_ordinal"
-        raw.register(view, rows.append_column(ordinal, pa.array(range(rows.num_rows))))
-        key = ", ".join(_quote(k) for k in t.key)
-        cols = [_quote(c) for c in t.column_names]
-        # Within one load, the last row for a key wins (files are read oldest year first).
-        latest = (
-            f"SELECT * FROM {view} QUALIFY row_number() OVER "
-            f"(PARTITION BY {key} ORDER BY {ordinal} DESC) = 1"
-        )
-        match = " AND ".join(f"s.{_quote(k)} IS NOT DISTINCT FROM w.{_quote(k)}" for k in t.key)
-        if t.name in COALESCE_MERGED:
-            select = ", ".join(
-                f"s.{c}"
-                if c.strip('"') in t.key or c.strip('"') in _LINEAGE_NAMES
-                else f"coalesce(s.{c}, w.{c}) AS {c}"
-                for c in cols
-            )
-            source = f"SELECT {select} FROM ({latest}) s LEFT JOIN {_quote(t.name)} w ON {match}"
-        else:
-            source = f"SELECT {', '.join(cols)} FROM ({latest})"
-        raw.execute(f"CREATE TEMP TABLE _merged AS {source}")
+        raw.register(view, with_ordinal(rows))
+        create, delete, insert, drop = UpsertSql(t, view).transactional()
+        raw.execute(create)
         try:
-            raw.execute(
-                f"DELETE FROM {_quote(t.name)} w WHERE EXISTS "
-                f"(SELECT 1 FROM _merged s WHERE {match})"
-            )
-            raw.execute(
-                f"INSERT INTO {_quote(t.name)} ({', '.join(cols)}) "
-                f"SELECT {', '.join(cols)} FROM _merged"
-            )
+            raw.execute(delete)
+            raw.execute(insert)
         finally:
-            raw.execute("DROP TABLE _merged")
+            raw.execute(drop)
         return view
 
 
-_LINEAGE_NAMES = frozenset({"load_id", "source_file", "source_row"})
+# Test-only: when set to a file path, commit_load creates that file after writing the first
+# table of a load and then sleeps, so a test can kill the process mid-commit (kill -9) and
+# check that the warehouse is as it was. Never set it outside the tests.
+TEST_PAUSE_ENV = "CSC_INSIGHT_TEST_PAUSE_IN_COMMIT"
+
+
+def _pause_for_tests() -> None:
+    marker = os.environ.get(TEST_PAUSE_ENV)
+    if marker and not Path(marker).exists():
+        Path(marker).write_text(str(os.getpid()))
+        time.sleep(120)
 
 
 def _concat(name: str, parts: list[pa.Table]) -> pa.Table:

@@ -1,0 +1,116 @@
+"""Adoption (DfE SSDA903 and the adoption scorecard measures A1 and A2)."""
+
+from __future__ import annotations
+
+import ibis
+
+from csc_insight.indicators.cla import episodes
+from csc_insight.indicators.expressions import days_between, during
+from csc_insight.indicators.periods import Period
+from csc_insight.indicators.registry import (
+    Indicator,
+    Polarity,
+    Statistic,
+    Tables,
+    Unit,
+    register,
+)
+
+ADOPTED = ("E11", "E12")
+PLACED_FOR_ADOPTION = ("A5", "A6")
+PLACEMENT_ORDER = "E1"
+SCORECARD_YEARS = 3
+
+
+def adopted_children(t: Tables, start: object, end: object) -> ibis.Table:
+    """Children adopted between two dates, with their dates of entering care and placement.
+
+    Entering care is the start (RNE S) of the period of care ending in adoption; moving in
+    with the adoptive family is the first adoptive placement (A5/A6) in that period, or the
+    start of the foster placement that became adoptive for a foster carer adoption.
+    """
+    e = episodes(t)
+    adopted = e.filter(e.rec.isin(ADOPTED) & e.dec.between(start, end)).select(
+        "la_code", "child_id", adopted_on=e.dec
+    )
+    history = e.join(adopted, ["la_code", "child_id"])
+    history = history.filter(history.decom <= history.adopted_on)
+    per_child = history.group_by(["la_code", "child_id", "adopted_on"]).aggregate(
+        entered_care=history.decom.max(where=history.rne == "S"),
+        placed=history.decom.min(where=history.place.isin(PLACED_FOR_ADOPTION)),
+        placement_order=history.decom.min(where=history.ls == PLACEMENT_ORDER),
+    )
+    a = t.adoptions.select("la_code", "child_id", "date_match", "foster_care")
+    return per_child.left_join(a, ["la_code", "child_id"])
+
+
+def scorecard_window(period: Period) -> tuple[object, object]:
+    """The three years ending with the period, as the adoption scorecard averages them."""
+    start = period.start.replace(year=period.start.year - (SCORECARD_YEARS - 1))
+    return start, period.end
+
+
+@register
+class ChildrenAdopted(Indicator):
+    """Children adopted in the period."""
+
+    id = "adoption.adopted"
+    title = "Children adopted"
+    definition = "Children who left care through an adoption order (E11 or E12) in the period."
+    unit = Unit.COUNT
+    polarity = Polarity.NEITHER
+    tables = ("cla_episodes",)
+    dfe_table = "cla_ceased"
+    per_child = True
+    age_at = "dec"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        e = episodes(t)
+        return e.filter(e.rec.isin(ADOPTED) & during(e.dec, period))
+
+
+@register
+class EnteringCareToAdoptivePlacement(Indicator):
+    """A1: average days from entering care to moving in with the adoptive family."""
+
+    id = "adoption.a1_days"
+    title = "A1: entering care to moving in with the adoptive family"
+    definition = (
+        "Average days between a child entering care and moving in with their adoptive "
+        "family, for children adopted in the three years ending with the period (adoption "
+        "scorecard A1)."
+    )
+    unit = Unit.DAYS
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.MEAN
+    tables = ("cla_episodes", "adoptions")
+    dfe_table = "national_cla_adopted_average_time_between_adoption_process_stages"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        a = adopted_children(t, *scorecard_window(period))
+        a = a.filter(a.entered_care.notnull() & a.placed.notnull())
+        return a.mutate(value=days_between(a.entered_care, a.placed).cast("float64"))
+
+
+@register
+class AuthorityToPlaceToMatch(Indicator):
+    """A2: average days from court authority to place to the match with adopters."""
+
+    id = "adoption.a2_days"
+    title = "A2: placement order to match with adoptive family"
+    definition = (
+        "Average days between the authority receiving court authority to place a child "
+        "(placement order, legal status E1) and deciding on a match with an adoptive family, "
+        "for children adopted in the three years ending with the period (adoption scorecard "
+        "A2)."
+    )
+    unit = Unit.DAYS
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.MEAN
+    tables = ("cla_episodes", "adoptions")
+    dfe_table = "national_cla_adopted_average_time_between_adoption_process_stages"
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        a = adopted_children(t, *scorecard_window(period))
+        a = a.filter(a.placement_order.notnull() & a.date_match.notnull())
+        return a.mutate(value=days_between(a.placement_order, a.date_match).cast("float64"))

@@ -1,0 +1,174 @@
+"""Computing indicators: one place turns any indicator's records into figures, on any engine."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import ibis
+import ibis.expr.types as ir
+
+from csc_insight.errors import ConfigError
+from csc_insight.indicators.dimensions import DIMENSIONS_BY_NAME, with_child_dimensions
+from csc_insight.indicators.periods import Period
+from csc_insight.indicators.registry import (
+    REGISTRY,
+    Indicator,
+    IndicatorResult,
+    Statistic,
+    Tables,
+    Unit,
+)
+
+
+def dimensions_for(indicator: Indicator) -> list[str]:
+    """The breakdowns that make sense for an indicator."""
+    child = [d.name for d in DIMENSIONS_BY_NAME.values() if d.from_child]
+    return child + list(indicator.record_dimensions)
+
+
+def _check_breakdown(indicator: Indicator, breakdown: list[str]) -> None:
+    for name in breakdown:
+        if name not in DIMENSIONS_BY_NAME:
+            known = ", ".join(DIMENSIONS_BY_NAME)
+            raise ConfigError(f"There is no breakdown called {name!r}; use one of: {known}.")
+
+
+def _metrics(indicator: Indicator, records: ibis.Table) -> dict[str, ir.Scalar]:
+    stat = indicator.statistic
+    if stat in (Statistic.COUNT, Statistic.RATE):
+        counted = records.child_id.nunique() if indicator.per_child else records.count()
+        return {"numerator": counted}
+    if stat is Statistic.SHARE:
+        return {
+            "numerator": records.hit.fill_null(False).cast("int64").sum(),
+            "denominator": records.count(),
+        }
+    value = records.value
+    statistic = {
+        Statistic.MEDIAN: value.median(),
+        Statistic.P90: value.quantile(0.9),
+        Statistic.MEAN: value.mean(),
+    }[stat]
+    return {"statistic": statistic, "denominator": value.count()}
+
+
+def _float(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def _value(indicator: Indicator, row: dict[str, Any]) -> tuple[float | None, ...]:
+    stat = indicator.statistic
+    num, den = _float(row.get("numerator")), _float(row.get("denominator"))
+    if stat is Statistic.COUNT:
+        return (num or 0.0), num or 0.0, None
+    if stat is Statistic.SHARE:
+        num = num or 0.0
+        return (num / den * 100 if den else None), num, den
+    if stat is Statistic.RATE:
+        num = num or 0.0
+        return (num / den * 10_000 if den else None), num, den
+    return _float(row.get("statistic")), None, den
+
+
+def _population(
+    t: Tables, period: Period, indicator: Indicator, breakdown: list[str]
+) -> ibis.Table | None:
+    """Child population matching the breakdown, for the estimate year nearest the period."""
+    pop = t.population
+    children = t.children.select("la_code").distinct()
+    pop = pop.filter(pop.la_code.isin(children.la_code))
+    years = sorted(int(y) for y in pop.year.to_pyarrow().unique().to_pylist() if y is not None)
+    if not years:
+        return None
+    wanted = period.start.year
+    year = max((y for y in years if y <= wanted), default=years[0])
+    pop = pop.filter(pop.year == year)
+    marginal = ("sex", "ethnic_group", "ethnicity", "locality")
+    for name in marginal:
+        pop = pop.filter(pop[name].notnull() if name in breakdown else pop[name].isnull())
+    if "age_band" in breakdown:
+        pop = pop.filter(pop.age_band != "0-17")
+    else:
+        pop = pop.filter(pop.age_band == indicator.population_age_band)
+    if breakdown:
+        return pop.group_by(breakdown).aggregate(denominator=pop.population.sum())
+    return pop.aggregate(denominator=pop.population.sum())
+
+
+def compute_indicator(
+    indicator: Indicator, tables: Tables, period: Period, breakdown: list[str] | None = None
+) -> list[IndicatorResult]:
+    """One indicator for one period: a single result, or one per breakdown group."""
+    dims = list(breakdown or [])
+    _check_breakdown(indicator, dims)
+    usable = [d for d in dims if d in dimensions_for(indicator)]
+    if len(usable) < len(dims):
+        return []  # e.g. "service" for a referral measure: no such breakdown
+    records = indicator.records(tables, period)
+    child_dims = [d for d in dims if DIMENSIONS_BY_NAME[d].from_child]
+    age_at = None if indicator.age_at == "period_end" else indicator.age_at
+    records = with_child_dimensions(records, tables.children, child_dims, age_at, period.end)
+    if dims:
+        for d in dims:
+            records = records.mutate(**{d: records[d].cast("string").fill_null("Not known")})
+        aggregated = records.group_by(dims).aggregate(**_metrics(indicator, records))
+    else:
+        aggregated = records.aggregate(**_metrics(indicator, records))
+    if indicator.statistic is Statistic.RATE:
+        population = _population(tables, period, indicator, dims)
+        if population is None:
+            aggregated = aggregated.mutate(denominator=ibis.null("float64"))
+        elif dims:
+            aggregated = aggregated.left_join(population, dims)
+        else:
+            aggregated = aggregated.cross_join(population)
+    rows = aggregated.to_pyarrow().to_pylist()
+    if not rows and not dims:
+        rows = [{}]
+    results = []
+    for row in sorted(rows, key=lambda r: tuple(str(r.get(d)) for d in dims)):
+        value, num, den = _value(indicator, row)
+        results.append(
+            IndicatorResult(
+                id=indicator.id,
+                title=indicator.title,
+                definition=indicator.definition,
+                period=period.label,
+                value=value,
+                numerator=num,
+                denominator=den,
+                unit=str(indicator.unit),
+                polarity=str(indicator.polarity),
+                breakdown={d: str(row.get(d)) for d in dims} or None,
+            )
+        )
+    return results
+
+
+def compute_for(
+    tables: Tables,
+    period: Period,
+    ids: list[str] | None = None,
+    breakdown: list[str] | None = None,
+) -> list[IndicatorResult]:
+    """Every registered figure (or those in ``ids``) for a period, optionally broken down."""
+    unknown = [i for i in ids or [] if i not in REGISTRY]
+    if unknown:
+        raise ConfigError(f"No indicator is called {', '.join(unknown)}: see indicators --list.")
+    chosen = [REGISTRY[i] for i in ids] if ids else list(REGISTRY.values())
+    results: list[IndicatorResult] = []
+    for indicator in chosen:
+        if indicator.child_level:
+            continue
+        results += compute_indicator(indicator, tables, period, breakdown)
+    return results
+
+
+__all__ = ["Unit", "compute_for", "compute_indicator", "dimensions_for"]

@@ -1,0 +1,207 @@
+"""Real engines for the backend-agnostic tests: a PostgreSQL server and a Spark session.
+
+Both are started by the tests themselves, once per test session, and torn down at its end:
+
+* PostgreSQL: ``initdb`` into a fresh temporary directory and ``pg_ctl start`` on a free
+  loopback port (the server refuses to run as root, so under root both run as the
+  ``postgres`` OS user). Each test gets its own database.
+* Spark: one ``local[2]`` session with the UI off and a temporary warehouse directory,
+  shared by every test; each test gets its own Spark database.
+
+Nothing here skips: if PostgreSQL or Java is missing, the error says how to install it
+(``make test`` installs both through ``scripts/install-system-deps.sh``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ENGINES = ("duckdb", "postgres", "pyspark")
+INSTALL_HINT = "run `make test` (or `make system-deps`) to install the system packages"
+
+
+class EngineUnavailable(RuntimeError):
+    """A real engine the tests need could not be started."""
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _postgres_bin(name: str) -> str:
+    candidates = sorted(
+        glob.glob(f"/usr/lib/postgresql/*/bin/{name}"),
+        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0,
+    )
+    if candidates:
+        return candidates[-1]
+    found = shutil.which(name)
+    if found:
+        return found
+    raise EngineUnavailable(
+        f"PostgreSQL's {name} was not found under /usr/lib/postgresql/*/bin or on PATH: "
+        f"the PostgreSQL tests need the Debian package postgresql ({INSTALL_HINT})."
+    )
+
+
+class PostgresServer:
+    """A throwaway PostgreSQL cluster on 127.0.0.1, owned by the test session."""
+
+    def __init__(self) -> None:
+        self.initdb = _postgres_bin("initdb")
+        self.pg_ctl = _postgres_bin("pg_ctl")
+        self.user: pwd.struct_passwd | None = None
+        if os.geteuid() == 0:
+            try:
+                self.user = pwd.getpwnam("postgres")
+            except KeyError:
+                raise EngineUnavailable(
+                    "Running as root, and there is no `postgres` OS user to run the server "
+                    f"as ({INSTALL_HINT}; the postgresql package creates the user)."
+                ) from None
+        # Directly under /tmp (not pytest's 0700 tmp folder), so the postgres user can reach
+        # it, and short, so the Unix socket path stays under its 107-byte limit.
+        self.root = Path(tempfile.mkdtemp(prefix="csc-pg-"))
+        self.data = self.root / "data"
+        self.sockets = self.root / "run"
+        self.sockets.mkdir()
+        self.log = self.root / "server.log"
+        if self.user is not None:
+            for path in (self.root, self.sockets):
+                os.chown(path, self.user.pw_uid, self.user.pw_gid)
+        self.port = _free_port()
+        self.started = False
+
+    def _run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        command = list(args)
+        if self.user is not None:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        result = subprocess.run(command, capture_output=True, text=True, check=False)
+        if result.returncode != 0:
+            log = self.log.read_text() if self.log.exists() else ""
+            raise EngineUnavailable(
+                f"{' '.join(args[:1])} failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}\n{log}"
+            )
+        return result
+
+    def start(self) -> None:
+        """initdb and start the server (a few seconds)."""
+        self._run(
+            self.initdb,
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        )
+        options = " ".join(
+            [
+                f"-p {self.port}",
+                f"-k {self.sockets}",
+                "-c listen_addresses=127.0.0.1",
+                # a disposable cluster: durability only costs time here
+                "-c fsync=off",
+                "-c synchronous_commit=off",
+                "-c full_page_writes=off",
+                "-c max_connections=50",
+            ]
+        )
+        self._run(
+            self.pg_ctl, "-D", str(self.data), "-l", str(self.log), "-w", "-o", options, "start"
+        )
+        self.started = True
+
+    def stop(self) -> None:
+        """Stop the server and delete its files."""
+        try:
+            if self.started:
+                self._run(self.pg_ctl, "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        finally:
+            self.started = False
+            shutil.rmtree(self.root, ignore_errors=True)
+
+    def url(self, database: str = "postgres") -> str:
+        """A csc-insight warehouse URL for a database on this server."""
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def _admin(self, sql: str) -> None:
+        import psycopg
+
+        with psycopg.connect(
+            host="127.0.0.1", port=self.port, user="postgres", dbname="postgres", autocommit=True
+        ) as con:
+            con.execute(sql)  # type: ignore[arg-type]
+
+    @contextmanager
+    def database(self) -> Iterator[str]:
+        """A fresh, empty database for one test; dropped afterwards. Yields its URL."""
+        name = "t_" + uuid.uuid4().hex[:12]
+        self._admin(f'CREATE DATABASE "{name}"')
+        try:
+            yield self.url(name)
+        finally:
+            self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def start_spark(root: Path) -> Any:
+    """One local Spark session for the whole test run (about 10-20 s to start)."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        raise EngineUnavailable(
+            "Spark needs Java (17 or 21) and none was found on PATH or in JAVA_HOME: "
+            f"install a JRE, e.g. the Debian package openjdk-17-jre-headless ({INSTALL_HINT})."
+        )
+    from pyspark.sql import SparkSession
+
+    root.mkdir(parents=True, exist_ok=True)
+    started = time.monotonic()
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("csc-insight-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", "1g")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.default.parallelism", "2")
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.warehouse.dir", str(root / "spark-warehouse"))
+        .config("spark.local.dir", str(root / "spark-local"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root / 'derby'}")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    session.sql("SELECT 1").collect()
+    session.conf.set("csc_insight.tests.startup_seconds", f"{time.monotonic() - started:.1f}")
+    return session
+
+
+@contextmanager
+def spark_database(session: Any) -> Iterator[str]:
+    """A fresh Spark database, made current for one test; dropped afterwards."""
+    name = "t_" + uuid.uuid4().hex[:12]
+    session.sql(f"CREATE DATABASE {name}")
+    session.catalog.setCurrentDatabase(name)
+    try:
+        yield name
+    finally:
+        session.catalog.setCurrentDatabase("default")
+        session.sql(f"DROP DATABASE IF EXISTS {name} CASCADE")
