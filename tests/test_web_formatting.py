@@ -8,6 +8,7 @@ import pytest
 
 from csc_insight.errors import ConfigError
 from csc_insight.indicators import IndicatorResult
+from csc_insight.privacy.disclosure import suppression_threshold
 from csc_insight.web.formatting import (
     NOT_APPLICABLE,
     NOT_AVAILABLE,
@@ -17,7 +18,6 @@ from csc_insight.web.formatting import (
     format_time,
     format_value,
     is_small,
-    suppression_threshold,
 )
 
 VIEWER = Formatter("viewer", 5)

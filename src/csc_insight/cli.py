@@ -7,7 +7,6 @@ import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -231,47 +230,88 @@ def _print_ingest(payload: dict[str, Any]) -> None:
 def indicators(
     home: HomeOption = None,
     backend: BackendOption = None,
-    period: Annotated[str | None, typer.Option(help="Financial year, e.g. 2024-25.")] = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="2024-25 (financial year), '2024-25 Q1', 2024-06 or '12m to 2024-06'."),
+    ] = None,
+    breakdown: Annotated[
+        str | None,
+        typer.Option(
+            help="Split by a dimension: sex, age_band, ethnic_group, ethnicity, "
+            "disability, locality, team, referral_source, service, leaver_age."
+        ),
+    ] = None,
+    ids: Annotated[
+        str | None, typer.Option("--id", help="Only these indicators (comma-separated ids).")
+    ] = None,
     fmt: Annotated[
-        str, typer.Option("--format", help="table, json or csv (markdown with --list).")
+        str, typer.Option("--format", help="table, json, csv or xlsx (markdown with --list).")
     ] = "table",
+    output: Annotated[Path | None, typer.Option("--out", help="File for csv or xlsx.")] = None,
+    role: Annotated[
+        str, typer.Option(help="viewer (small numbers suppressed) or analyst (all figures).")
+    ] = "viewer",
     list_only: Annotated[bool, typer.Option("--list", help="List the catalogue.")] = False,
 ) -> None:
     """Compute the indicator catalogue for the loaded data."""
-    from csc_insight.indicators import REGISTRY, catalogue_markdown, compute
+    from csc_insight.indicators import REGISTRY, catalogue_markdown, compute, export, targets
+    from csc_insight.privacy.disclosure import suppress, suppression_threshold
 
-    if fmt not in ("table", "json", "csv", "markdown"):
-        _fail(f"--format must be table, json, csv or markdown, not {fmt!r}.")
+    if fmt not in ("table", "json", "csv", "xlsx", "markdown"):
+        _fail(f"--format must be table, json, csv, xlsx or markdown, not {fmt!r}.")
+    if role not in ("viewer", "analyst"):
+        _fail(f"--role must be viewer or analyst, not {role!r}.")
     if list_only and fmt == "markdown":
         out.print(catalogue_markdown(), end="", markup=False, highlight=False, soft_wrap=True)
         return
     if list_only:
+        home_dir = settings.home(home)
+        config = targets.load(home_dir)
         table = RichTable(title="Indicator catalogue")
-        for column in ("id", "title", "unit", "definition"):
-            table.add_column(column)
+        for column in ("id", "title", "unit", "owner", "target", "definition"):
+            table.add_column(column, no_wrap=column == "id")
         for ind in REGISTRY.values():
-            table.add_row(ind.id, ind.title, str(ind.unit), ind.definition)
+            t = config.targets.get(ind.id)
+            table.add_row(
+                ind.id,
+                ind.title,
+                str(ind.unit),
+                (t.owner if t else None) or "-",
+                "-" if not t or t.target is None else f"{t.target:g} ± {t.tolerance:g}",
+                ind.definition,
+            )
         out.print(table)
         return
-    _, warehouse = _open_warehouse(home, backend)
+    if fmt == "xlsx" and output is None:
+        _fail("--format xlsx needs --out FILE.xlsx.")
+    home_dir, warehouse = _open_warehouse(home, backend)
     with warehouse:
-        results = compute(warehouse, period)
+        results = compute(
+            warehouse,
+            period,
+            ids=[i.strip() for i in ids.split(",")] if ids else None,
+            breakdown=[b.strip() for b in breakdown.split(",")] if breakdown else None,
+        )
     if not results:
         _fail("The warehouse is empty: load data with `csc-insight ingest PATH` first.")
+    results = targets.apply(results, targets.load(home_dir))
+    # Exports leave the building: they are always disclosure-controlled.
+    if role == "viewer" or fmt in ("csv", "xlsx"):
+        results = suppress(results, suppression_threshold())
     if fmt == "json":
-        out.print_json(json.dumps([asdict(r) for r in results]))
+        out.print_json(json.dumps(export.as_json(results)))
+    elif fmt in ("csv", "xlsx") and output is not None:
+        export.write(results, output)
+        out.print(f"{len(results)} figures written to {output}")
     elif fmt == "csv":
-        import csv
-
-        writer = csv.DictWriter(sys.stdout, fieldnames=list(asdict(results[0])))
-        writer.writeheader()
-        for r in results:
-            writer.writerow(asdict(r))
+        sys.stdout.write(export.to_csv(results))
     else:
         _print_indicators(results)
 
 
-def _format_value(value: float | None, unit: str) -> str:
+def _format_value(value: float | None, unit: str, suppressed: bool = False) -> str:
+    if suppressed:
+        return "c"
     if value is None:
         return "-"
     if unit == "percent":
@@ -282,19 +322,27 @@ def _format_value(value: float | None, unit: str) -> str:
 
 
 def _print_indicators(results: list[IndicatorResult]) -> None:
+    broken_down = any(r.breakdown for r in results)
     table = RichTable(title=f"Indicators, {results[0].period}")
     table.add_column("id", no_wrap=True)
-    table.add_column("title")
+    if broken_down:  # the group matters more than the title on a narrow terminal
+        table.add_column("group")
+    else:
+        table.add_column("title")
     for column in ("value", "numerator", "denominator"):
         table.add_column(column, justify="right", no_wrap=True)
+    if any(r.status for r in results):
+        table.add_column("status")
     for r in results:
-        table.add_row(
-            r.id,
-            r.title,
-            _format_value(r.value, r.unit),
-            _format_value(r.numerator, "count"),
-            _format_value(r.denominator, "count"),
-        )
+        cells = [r.id, ", ".join((r.breakdown or {}).values()) if broken_down else r.title]
+        cells += [
+            _format_value(r.value, r.unit, r.suppressed),
+            _format_value(r.numerator, "count", r.suppressed),
+            _format_value(r.denominator, "count", r.suppressed),
+        ]
+        if any(x.status for x in results):
+            cells.append(r.status or "")
+        table.add_row(*cells)
     out.print(table)
 
 
@@ -425,6 +473,143 @@ def reidentify(
         typer.echo(f"{la_code}\t{local_id}")
 
 
+@app.command()
+def validate(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files or folders to check; none checks the loaded warehouse."),
+    ] = None,
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Error report: report.xlsx or report.csv.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    la_code: Annotated[str | None, typer.Option(help="LA code, if the files don't say.")] = None,
+    collection_year: Annotated[
+        int | None, typer.Option(help="Year the return ends, e.g. 2025 for 2024-25.")
+    ] = None,
+) -> None:
+    """Check data against DfE's SSDA903 and CIN rules and csc-insight's own.
+
+    Given files, they are loaded into a temporary warehouse and checked there, so the
+    authority's warehouse is untouched; with no files, the loaded warehouse is checked and
+    its findings kept for the data-quality page.
+    """
+    import tempfile
+
+    from csc_insight.privacy.pseudonymise import Pseudonymiser, load_or_create_key
+    from csc_insight.rules import run as run_rules
+    from csc_insight.warehouse.store import Warehouse
+
+    missing = [str(p) for p in paths or [] if not p.exists()]
+    if missing:
+        _fail(f"Cannot find {', '.join(missing)}.")
+    home_dir = settings.home(home)
+    with tempfile.TemporaryDirectory() as scratch:
+        if paths:
+            from csc_insight.ingest import ingest as run_ingest
+
+            warehouse = Warehouse.connect(f"duckdb://{Path(scratch) / 'check.duckdb'}")
+            with progress_bar(enabled=not as_json) as progress:
+                report = run_ingest(
+                    paths,
+                    warehouse,
+                    Pseudonymiser(load_or_create_key(home_dir)),
+                    la_code=la_code,
+                    collection_year=collection_year,
+                    progress=progress,
+                )
+            totals = report.to_json()["totals"]
+            if totals["read"] and not totals["loaded"]:
+                _fail("Nothing in these files could be loaded, so nothing was checked.")
+        else:
+            _, warehouse = _open_warehouse(home, backend)
+        with warehouse:
+            result = run_rules(warehouse, collection_year=collection_year)
+        if output is not None:
+            result.write_report(output)
+    summary = result.to_dict()
+    if as_json:
+        out.print_json(json.dumps(summary, default=str))
+        return
+    table = RichTable(
+        title=f"{summary['findings']:,} findings from {summary['rules_checked']} rules"
+    )
+    for column in ("code", "severity", "table", "count", "message"):
+        table.add_column(column, justify="right" if column == "count" else "left")
+    for rule in summary["by_rule"]:
+        table.add_row(
+            rule["code"], rule["severity"], rule["table"], f"{rule['count']:,}", rule["message"]
+        )
+    out.print(table)
+    if output is not None:
+        out.print(f"Child-level error report written to {output}")
+
+
+@app.command()
+def escalation(
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    as_of: Annotated[
+        str | None, typer.Option(help="Date (yyyy-mm-dd); default: the latest period's end.")
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--out", help="Write the list as CSV.")] = None,
+) -> None:
+    """Children whose repeated referrals or service use suggest they need more help (analysts)."""
+    import csv
+    from datetime import date
+
+    from csc_insight.indicators import latest_period, targets
+    from csc_insight.indicators.escalation import candidates
+    from csc_insight.indicators.periods import parse
+    from csc_insight.indicators.registry import Tables
+
+    home_dir, warehouse = _open_warehouse(home, backend)
+    with warehouse:
+        if as_of:
+            try:
+                day = date.fromisoformat(as_of)
+            except ValueError:
+                _fail(f"--as-of must be a date such as 2025-03-31, not {as_of!r}.")
+                return
+        else:
+            label = latest_period(warehouse)
+            if label is None:
+                _fail("The warehouse is empty: load data with `csc-insight ingest PATH` first.")
+                return
+            day = parse(label).end
+        rows = candidates(Tables(warehouse), day, targets.load(home_dir).escalation)
+    if output is not None:
+        with output.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.DictWriter(
+                fh,
+                fieldnames=["la_code", "child_id", "referrals", "service_requests", "reason"],
+                extrasaction="ignore",
+                lineterminator="\n",
+            )
+            writer.writeheader()
+            writer.writerows(rows)
+        out.print(f"{len(rows):,} children written to {output}")
+        return
+    table = RichTable(
+        title=f"{len(rows):,} children who may need more intensive support, "
+        f"12 months to {day:%d %B %Y}"
+    )
+    for column in ("child (pseudonym)", "referrals", "service requests", "reason"):
+        table.add_column(column)
+    for row in rows[:200]:
+        table.add_row(
+            str(row["child_id"]),
+            str(row["referrals"]),
+            str(row["service_requests"]),
+            str(row["reason"]),
+        )
+    out.print(table)
+    if len(rows) > 200:
+        out.print(f"... and {len(rows) - 200:,} more: use --out FILE.csv for the whole list.")
+
+
 def run() -> None:
     """Entry point that turns csc-insight's own errors into a plain message, not a traceback."""
     try:
@@ -432,6 +617,20 @@ def run() -> None:
     except CscInsightError as exc:
         console.print(f"[bold red]Error:[/] {exc}")
         sys.exit(2)
+    except Exception as exc:  # a bug of ours: say so plainly, keep the details for us
+        import traceback
+        from datetime import datetime
+
+        logs = settings.home() / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = logs / f"error-{datetime.now():%Y%m%d-%H%M%S}.txt"
+        log.write_text(traceback.format_exc(), encoding="utf-8")
+        console.print(
+            f"[bold red]csc-insight stopped unexpectedly[/] ({type(exc).__name__}). This is a "
+            f"fault in csc-insight, not in your data's format as far as we can tell. The "
+            f"details are in {log}; please send that file to whoever supports csc-insight."
+        )
+        sys.exit(3)
 
 
 if __name__ == "__main__":

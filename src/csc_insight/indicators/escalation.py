@@ -48,16 +48,12 @@ def candidates(
     th = thresholds or EscalationThresholds()
     since = as_of - timedelta(days=round(th.months * 365.25 / 12))
     r = t.referrals
-    refs = (
-        r.filter(r.referral_date.between(since, as_of))
-        .group_by(["la_code", "child_id"])
-        .aggregate(referrals=r.count())
-    )
+    r = r.filter(r.referral_date.between(since, as_of))
+    refs = r.group_by(["la_code", "child_id"]).aggregate(referrals=r.count())
     s = t.service_involvements
-    svc = (
-        s.filter(s.date_requested.between(since, as_of))
-        .group_by(["la_code", "child_id"])
-        .aggregate(service_requests=s.count(), services=s.service.group_concat(", "))
+    s = s.filter(s.date_requested.between(since, as_of))
+    svc = s.group_by(["la_code", "child_id"]).aggregate(
+        service_requests=s.count(), services=s.service.group_concat(", ")
     )
     both = refs.outer_join(svc, ["la_code", "child_id"])
     both = both.mutate(

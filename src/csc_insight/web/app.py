@@ -19,6 +19,7 @@ from fastapi.templating import Jinja2Templates
 
 from csc_insight import __version__, settings
 from csc_insight.errors import ConfigError, CscInsightError, WarehouseError
+from csc_insight.privacy.disclosure import suppression_threshold
 from csc_insight.web import formatting
 from csc_insight.web.context import WebConfig
 from csc_insight.web.views import data, health, home
@@ -59,7 +60,7 @@ def create_app(warehouse_url: str, *, role: str = "viewer") -> FastAPI:
     """The web app over the warehouse at ``warehouse_url``, for viewers or analysts."""
     config = WebConfig(
         warehouse_url=warehouse_url,
-        formatter=formatting.Formatter(role, formatting.suppression_threshold()),
+        formatter=formatting.Formatter(role, suppression_threshold()),
     )
     app = FastAPI(
         title=SERVICE_NAME,

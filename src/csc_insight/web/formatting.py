@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from csc_insight import settings
 from csc_insight.errors import ConfigError
 from csc_insight.indicators import IndicatorResult
 
@@ -26,21 +25,6 @@ ANALYST = "analyst"
 ROLES = (VIEWER, ANALYST)
 
 RATIO_UNITS = frozenset({"percent", "rate_per_10k"})
-
-
-def suppression_threshold(override: str | None = None) -> int:
-    """The largest count shown as "c" to viewers (setting ``suppression_threshold``)."""
-    raw = settings.get("suppression_threshold", override)
-    try:
-        threshold = int(raw)
-    except ValueError:
-        raise ConfigError(
-            f"The suppression threshold must be a whole number, not {raw!r} "
-            "(setting CSC_INSIGHT_SUPPRESSION_THRESHOLD)."
-        ) from None
-    if threshold < 0:
-        raise ConfigError(f"The suppression threshold cannot be negative (it is {threshold}).")
-    return threshold
 
 
 def is_small(count: float | None, threshold: int) -> bool:
