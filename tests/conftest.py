@@ -9,6 +9,7 @@ engine cannot do yet: the test still runs there and must fail (strict xfail).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -67,6 +68,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Turn ``known_gap(engine, ...)`` into a strict xfail on that engine's test instance."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
+        on = params.get("engine", params.get("engine_name"))
         for mark in item.iter_markers("known_gap"):
             unknown = set(mark.args) - set(ENGINES)
             reason = mark.kwargs.get("reason")
@@ -74,11 +76,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 raise pytest.UsageError(
                     f"{item.nodeid}: known_gap needs engine names from {ENGINES} and a reason"
                 )
-            if params.get("engine") in mark.args:
+            if on in mark.args:
                 item.add_marker(
-                    pytest.mark.xfail(
-                        strict=True, reason=f"known gap on {params['engine']}: {reason}"
-                    )
+                    pytest.mark.xfail(strict=True, reason=f"known gap on {on}: {reason}")
                 )
 
 
@@ -111,12 +111,11 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         session.stop()
 
 
-@pytest.fixture(params=ENGINES)
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    """An empty warehouse on each engine in turn: DuckDB, PostgreSQL, PySpark."""
-    name: str = request.param
+@contextmanager
+def open_engine(name: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[Warehouse]:
+    """An empty warehouse on engine ``name`` (DuckDB file in ``folder``, or on the servers)."""
     if name == "duckdb":
-        with Warehouse.connect(f"duckdb://{tmp_path / 'warehouse.duckdb'}") as w:
+        with Warehouse.connect(f"duckdb://{folder / 'warehouse.duckdb'}") as w:
             yield w
     elif name == "postgres":
         server: PostgresServer = request.getfixturevalue("postgres_server")
@@ -127,6 +126,13 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse
         with spark_database(session):
             # Not closed: closing an Ibis PySpark connection stops the shared session.
             yield Warehouse(ibis.pyspark.connect(session), "pyspark://local[2]")
+
+
+@pytest.fixture(params=ENGINES)
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    """An empty warehouse on each engine in turn: DuckDB, PostgreSQL, PySpark."""
+    with open_engine(request.param, request, tmp_path) as w:
+        yield w
 
 
 @pytest.fixture

@@ -180,7 +180,9 @@ def start_spark(root: Path) -> Any:
         .config("spark.driver.memory", "1g")
         .config("spark.sql.shuffle.partitions", "2")
         .config("spark.default.parallelism", "2")
-        .config("spark.sql.adaptive.enabled", "true")
+        # Tiny data: planning and code generation cost more than they save.
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.sql.codegen.wholeStage", "false")
         .config("spark.sql.warehouse.dir", str(root / "spark-warehouse"))
         .config("spark.local.dir", str(root / "spark-local"))
         .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={root / 'derby'}")

@@ -610,6 +610,42 @@ def escalation(
         out.print(f"... and {len(rows) - 200:,} more: use --out FILE.csv for the whole list.")
 
 
+@app.command()
+def plan(
+    project: Annotated[
+        str | None, typer.Argument(help="The project, as named in authority.toml.")
+    ] = None,
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Folder for the plan page and templates.")
+    ] = None,
+) -> None:
+    """A project's measurement plan: measures reused from the catalogue, the few fields they
+    need, whether they are already held, owners, cadence and data-collection templates."""
+    from csc_insight.indicators import plan as planning
+    from csc_insight.indicators import targets
+
+    home_dir = settings.home(home)
+    config = targets.load(home_dir)
+    declared = planning.projects(config)
+    if project is None or project not in declared:
+        known = ", ".join(repr(p) for p in declared) or "none yet"
+        _fail(
+            f"Name a project declared under [projects] in {home_dir / targets.CONFIG_FILE} "
+            f"(declared: {known}). See docs/measurement-plan.md for how to declare one."
+        )
+        return
+    _, warehouse = _open_warehouse(home, backend)
+    with warehouse:
+        the_plan = planning.measurement_plan(declared[project], config, warehouse)
+    if output is not None:
+        for path in planning.write_plan(the_plan, output):
+            out.print(f"wrote {path}")
+        return
+    out.print(planning.plan_markdown(the_plan), markup=False, highlight=False, soft_wrap=True)
+
+
 def run() -> None:
     """Entry point that turns csc-insight's own errors into a plain message, not a traceback."""
     try:

@@ -41,7 +41,7 @@ def _metrics(indicator: Indicator, records: ibis.Table) -> dict[str, ir.Scalar]:
         return {"numerator": counted}
     if stat is Statistic.SHARE:
         return {
-            "numerator": records.hit.fill_null(False).cast("int64").sum(),
+            "numerator": ibis.ifelse(records.hit.fill_null(False), 1, 0).sum(),
             "denominator": records.count(),
         }
     value = records.value

@@ -39,6 +39,10 @@ class EscalationCandidates(Indicator):
     polarity = Polarity.NEITHER
     tables = ("referrals", "service_involvements")
     child_level = True
+    child_level_fields = (
+        ("referrals", ("la_code", "child_id", "referral_date")),
+        ("service_involvements", ("la_code", "child_id", "service", "date_requested")),
+    )
 
 
 def candidates(

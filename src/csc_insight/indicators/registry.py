@@ -82,8 +82,10 @@ class Indicator:
     population_age_band: ClassVar[str] = "0-17"
     # Record-level dimensions this indicator can be broken down by (columns of records()).
     record_dimensions: ClassVar[tuple[str, ...]] = ()
-    # For child-level lists (escalation): the indicator is a list, not a figure.
+    # For child-level lists (escalation): the indicator is a list, not a figure, and says
+    # which fields it reads since it has no records() to work them out from.
     child_level: ClassVar[bool] = False
+    child_level_fields: ClassVar[tuple[tuple[str, tuple[str, ...]], ...]] = ()
 
     def records(self, t: Tables, period: Period) -> ibis.Table:
         """The records the figure is made of: la_code, child_id, and hit or value if needed."""

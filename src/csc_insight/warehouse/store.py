@@ -114,8 +114,13 @@ class Warehouse:
         return int(self.table(name).count().execute())
 
     def counts(self) -> dict[str, int]:
-        """Rows in every canonical table."""
-        return {t.name: self.count(t.name) for t in TABLES}
+        """Rows in every canonical table (one query, not one per table: cheaper on servers)."""
+        parts = [
+            self.table(t.name).aggregate(table_name=ibis.literal(t.name), rows=ibis._.count())
+            for t in TABLES
+        ]
+        got = {r["table_name"]: int(r["rows"]) for r in ibis.union(*parts).to_pyarrow().to_pylist()}
+        return {t.name: got.get(t.name, 0) for t in TABLES}
 
     def loaded_hashes(self) -> set[str]:
         """SHA-256 of every file content already loaded."""
