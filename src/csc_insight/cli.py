@@ -520,9 +520,9 @@ def validate(
                     collection_year=collection_year,
                     progress=progress,
                 )
-            totals = report.to_json()["totals"]
-            if totals["read"] and not totals["loaded"]:
-                _fail("Nothing in these files could be loaded, so nothing was checked.")
+            why = report.nothing_loaded()
+            if why is not None:
+                _fail(f"{why} Nothing was checked.")
         else:
             _, warehouse = _open_warehouse(home, backend)
         with warehouse:

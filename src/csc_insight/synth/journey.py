@@ -60,6 +60,8 @@ class Referral:
     worker: str
     close: int | None = None
     reason: str | None = None
+    # The last day of work recorded in the episode (uncensored): it cannot close before it.
+    floor: int = 0
     assessments: list[Assessment] = field(default_factory=list)
     cin_plans: list[tuple[int, int | None]] = field(default_factory=list)
     s47s: list[S47] = field(default_factory=list)
@@ -110,6 +112,10 @@ class CLAPeriod:
     team: str
     worker: str
     distance: list[float]
+
+
+# Placement types with neither a provider nor a placement postcode in the 903 (rule 178).
+NO_PROVIDER_PLACES = ("T0", "T1", "T2", "T3", "T4", "Z1")
 
 
 def birthday(dob: int, years: int) -> int:
@@ -331,6 +337,7 @@ class Simulation:
         start = cal.add_working_days(day, rng.choice((0, 0, 0, 0, 1, 1, 1, 2, 2, 3, 5, 8)))
         dur = max(1, round(self._lognorm(P.ASSESSMENT_MEDIAN_WD, P.ASSESSMENT_SIGMA)))
         auth = cal.add_working_days(start, dur)
+        ref.floor = auth
         group = self._in_group(child)
         rr = P.DISPROPORTIONALITY_RR if group else 1.0
         prior = P.PRIOR_CPP_MULTIPLIER if (child.n_cpp + child.prior_cpp) else 1.0
@@ -353,6 +360,7 @@ class Simulation:
             if rng.random() < p_icpc and age < 17.5:
                 wd = max(1, round(self._lognorm(P.ICPC_MEDIAN_WD, P.ICPC_SIGMA)))
                 icpc = cal.add_working_days(s_start, wd)
+                ref.floor = max(ref.floor, icpc)
                 ref.s47s.append(S47(s_start, self._cap(icpc), False, self._cap(icpc)))
                 if rng.random() < P.P_CPP_GIVEN_ICPC:
                     outcome = "cpp"
@@ -361,6 +369,7 @@ class Simulation:
                     outcome = "cin_plan"
             else:
                 concl = cal.add_working_days(s_start, rng.randint(5, 25))
+                ref.floor = max(ref.floor, concl)
                 ref.s47s.append(S47(s_start, None, True, self._cap(concl)))
                 u = rng.random()
                 outcome = "not_in_need" if u < 0.38 else ("cin_plan" if u < 0.72 else "support")
@@ -422,7 +431,7 @@ class Simulation:
                 last_end = pe
         else:
             last_end = (last_end or auth) + int(self._lognorm(35, 0.8))
-        close = min(last_end + rng.randint(0, 25), end_day)
+        close = max(min(last_end + rng.randint(0, 25), end_day), ref.floor)
         ref.close = self._cap(close)
         if ref.close is not None:
             u = rng.random()
@@ -450,6 +459,9 @@ class Simulation:
                 "RC6" if cla.exit_code in ("E17", "E7", "E8") and self.rng.random() < 0.1 else "RC7"
             )
         close = cla.end if code in ("RC1", "RC2") else cla.end + self.rng.randint(0, 40)
+        # An assessment or enquiry still running when the child leaves care keeps the
+        # episode open until it is finished (CIN 8565: no work after the closure date).
+        close = max(close, ref.floor)
         ref.close = self._cap(close)
         ref.reason = code if ref.close is not None else None
         return ref
@@ -552,8 +564,8 @@ class Simulation:
 
     def _adoption(self, child: Child, start: int) -> tuple[int | None, Adoption]:
         rng = self.rng
-        decision = start + int(self._lognorm(260, 0.35))
-        po = decision + rng.randint(20, 100)
+        decision = start + int(self._lognorm(P.ADOPTION_DECISION_MEDIAN_DAYS, 0.35))
+        po = decision + rng.randint(*P.ADOPTION_PLACEMENT_ORDER_DAYS)
         ceased: int | None = None
         if rng.random() < 0.11:
             ceased = decision + rng.randint(150, 420)
@@ -570,9 +582,9 @@ class Simulation:
                 "",
                 "",
             )
-        match = decision + int(self._lognorm(270, 0.45))
-        placed = match + rng.randint(7, 50)
-        adopted = placed + int(self._lognorm(250, 0.35))
+        match = po + int(self._lognorm(P.ADOPTION_MATCH_MEDIAN_DAYS, 0.45))
+        placed = match + rng.randint(*P.ADOPTION_MOVE_IN_DAYS)
+        adopted = placed + int(self._lognorm(P.ADOPTION_ORDER_MEDIAN_DAYS, 0.35))
         nb = "M" if rng.random() < 0.82 else "L"
         if nb == "M":
             sex = rng.choices(("M1", "M2", "M3"), (0.08, 0.08, 0.84))[0]
@@ -602,6 +614,8 @@ class Simulation:
 
     def _provider(self, place: str) -> str:
         rng = self.rng
+        if place in NO_PROVIDER_PLACES:  # 903 rule 178: blank where provider does not apply
+            return ""
         if place == "P1" or place == "P2":
             return "PR0"
         if place.startswith("U"):
@@ -636,8 +650,10 @@ class Simulation:
             urn = rng.choice(self.extra_urns)
         else:
             urn = "XXXXXXX"
-        if place in ("P1", "P2") or rng.random() < 0.03:
-            pc = "" if place != "P1" else child.postcode
+        if place == "P1":  # placed with parents: the family home
+            pc = child.postcode
+        elif place in NO_PROVIDER_PLACES:  # 'other' and temporary placements have no address
+            pc = ""
         return pc, urn, round(dist, 1)
 
     def _build_period(
@@ -666,14 +682,20 @@ class Simulation:
             t += rng.randint(2, 9)
             cur = "C1" if cur.startswith("L") or rng.random() < 0.3 else "V2"
             legal.append((t, cur))
+        po = adopt.placement_order if adopt is not None else None
         if cur == "V2" and age < 14 and rng.random() < 0.4:
             t += rng.randint(20, 150)
             cur = "C1"
             legal.append((t, cur))
+        elif cur == "V2" and po is not None:
+            # A placement order follows care proceedings: no adoption from section 20.
+            t = max(t + 1, min(t + rng.randint(20, 150), po - 60))
+            cur = "C1"
+            legal.append((t, cur))
         if cur == "C1":
             t += int(self._lognorm(260, 0.3))
-            if adopt is not None and adopt.placement_order is not None:
-                t = adopt.placement_order
+            if po is not None:
+                t = max(po, legal[-1][0] + 1)
                 cur = "E1"
             else:
                 cur = "C2"
@@ -887,7 +909,8 @@ class Simulation:
                 else (1 if u < 0.8 else (rng.randint(2, 7) if u < 0.98 else rng.randint(8, 40)))
             )
             kind = "M" if rng.random() < 0.85 else "A"
-            back: int | None = t + dur
+            # Back by the end of the period of care at the latest; not back yet at the horizon.
+            back: int | None = min(t + dur, end)
             if back is not None and back > self.horizon:
                 back = None
             out.append((kind, t, back))
@@ -1019,9 +1042,8 @@ class Simulation:
                 team,
                 self.teams.worker(team, 9),
             )
-            ref.assessments.append(
-                Assessment(ref.date, ref.date + rng.randint(10, 50), self._factors(True), True)
-            )
+            ref.floor = ref.date + rng.randint(10, 50)
+            ref.assessments.append(Assessment(ref.date, ref.floor, self._factors(True), True))
             cla = self.cla_period(child, start, route="legacy")
             child.referrals.append(ref)
             self.referrals.append((child, ref))

@@ -183,67 +183,82 @@ REVIEW_CODES: tuple[tuple[str, float], ...] = (
     ("PN7", 0.05),
 )
 
-# Care leavers (ACTIV, ACCOM) by age group, shaped on England's care leaver tables.
+# Care leavers (ACTIV, ACCOM) by age group, for those in touch, shaped on England's care
+# leaver tables (2024: about 65% of 17-18 year olds and 56% of 19-21 year olds in
+# education, employment or training; about 90% and 88% in suitable accommodation, both as
+# shares of all care leavers, including those not in touch).
 CARE_LEAVER_ACTIVITY: dict[str, tuple[tuple[str, float], ...]] = {
     "17-18": (
-        ("F2", 0.44),
+        ("F2", 0.47),  # full-time education other than higher education
         ("P2", 0.04),
-        ("F1", 0.03),
-        ("F4", 0.08),
+        ("F1", 0.03),  # higher education
+        ("F4", 0.10),  # training or employment
         ("P4", 0.03),
-        ("F5", 0.02),
-        ("G4", 0.03),
-        ("G5", 0.25),
-        ("G6", 0.02),
-        ("0", 0.06),
+        ("F5", 0.03),
+        ("G4", 0.05),  # not in education, employment or training: illness or disability
+        ("G5", 0.19),  # NEET: other
+        ("G6", 0.02),  # NEET: pregnancy or parenting
+        ("0", 0.04),
     ),
     "19-21": (
-        ("F2", 0.18),
+        ("F2", 0.17),
         ("P2", 0.03),
-        ("F1", 0.05),
+        ("F1", 0.08),
         ("P1", 0.01),
-        ("F4", 0.19),
-        ("P4", 0.06),
-        ("F5", 0.02),
-        ("P5", 0.0),
+        ("F4", 0.22),
+        ("P4", 0.07),
+        ("F5", 0.025),
+        ("P5", 0.005),
         ("G4", 0.09),
-        ("G5", 0.27),
+        ("G5", 0.24),
         ("G6", 0.04),
-        ("0", 0.06),
+        ("0", 0.02),
     ),
 }
+# ACCOM letters: B parents or relatives, C community home, D semi-independent, E supported
+# lodgings, G gone abroad, H deported, K ordinary lodgings, S no fixed abode, T foyer,
+# U independent living, V emergency accommodation, W bed and breakfast, X custody, Y former
+# foster carers (staying put), Z other. The second character is 1 suitable, 2 not.
 CARE_LEAVER_ACCOM: dict[str, tuple[tuple[str, float], ...]] = {
     "17-18": (
-        ("R", 0.22),
-        ("D", 0.24),
+        ("D", 0.28),
+        ("Y", 0.22),
         ("B", 0.14),
+        ("U", 0.09),
         ("E", 0.08),
-        ("C", 0.08),
-        ("G", 0.08),
-        ("H", 0.03),
+        ("C", 0.07),
+        ("T", 0.04),
         ("K", 0.02),
-        ("S", 0.02),
-        ("U", 0.03),
-        ("Z", 0.04),
-        ("X", 0.02),
+        ("Z", 0.025),
+        ("X", 0.01),
+        ("S", 0.008),
+        ("V", 0.004),
+        ("W", 0.004),
+        ("G", 0.005),
     ),
     "19-21": (
-        ("G", 0.36),
+        ("U", 0.435),
         ("B", 0.15),
         ("D", 0.10),
-        ("R", 0.07),
+        ("Y", 0.08),
         ("E", 0.05),
-        ("C", 0.04),
-        ("H", 0.05),
-        ("K", 0.02),
-        ("S", 0.02),
-        ("T", 0.01),
-        ("U", 0.04),
-        ("W", 0.01),
-        ("X", 0.02),
-        ("Z", 0.06),
+        ("C", 0.03),
+        ("T", 0.03),
+        ("K", 0.03),
+        ("Z", 0.038),
+        ("X", 0.025),
+        ("S", 0.01),
+        ("V", 0.005),
+        ("W", 0.005),
+        ("G", 0.01),
+        ("H", 0.002),
     ),
 }
+# Chance the accommodation is judged unsuitable. No fixed abode and custody are always
+# unsuitable: DfE's code list has only S2 and X2 (903 rule 133).
+ALWAYS_UNSUITABLE_ACCOM = ("S", "X")
+UNSUITABLE_ACCOM_P: dict[str, float] = {"V": 0.6, "W": 0.6}
+UNSUITABLE_ACCOM_OTHER_P = 0.012
 IN_TOUCH: tuple[tuple[str, float], ...] = (
     ("YES", 0.905),
     ("NO", 0.035),

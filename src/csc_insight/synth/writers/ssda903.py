@@ -90,7 +90,9 @@ def _write_year(ctx: Context, year: int) -> None:
                     rows["reviews"].append([cid, dob, D(day), code])
                     ctx.mark("cla_reviews", (cid, day))
             for kind, start, back in p.missing:
-                if lo <= start <= ref:
+                # Every missing period open during the year, so one still open at 31 March
+                # is reported again, with its end, in the next return (903 rule 574).
+                if start <= ref and (back is None or back >= lo):
                     rows["missing"].append([cid, dob, kind, D(start), D(censor(back, ref))])
                     ctx.mark("missing", (cid, start))
         if child.uasc:
@@ -218,10 +220,10 @@ def care_leaver_status(ctx: Context, child: Child, year: int, age: int) -> tuple
     acc_t = P.CARE_LEAVER_ACCOM[band]
     activ = rng.choices([c for c, _ in act_t], [w for _, w in act_t])[0]
     kind = rng.choices([c for c, _ in acc_t], [w for _, w in acc_t])[0]
-    unsuitable = 0.5 if kind in ("T", "U", "W", "S") else 0.07
-    suit = "2" if rng.random() < unsuitable else "1"
     if touch == "RHOM":
         kind = "B"
+    unsuitable = P.UNSUITABLE_ACCOM_P.get(kind, P.UNSUITABLE_ACCOM_OTHER_P)
+    suit = "2" if rng.random() < unsuitable or kind in P.ALWAYS_UNSUITABLE_ACCOM else "1"
     return touch, activ, f"{kind}{suit}"
 
 
