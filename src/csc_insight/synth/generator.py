@@ -46,8 +46,10 @@ MAX_YEARS = 12
 BURN_IN_YEARS = 3
 NATIONAL_LAS = 150
 
-# Counts are kept for every canonical fact table, so the round trip can compare them all.
-TABLE_NAMES = tuple(t.name for t in FACT_TABLES)
+# Counts are kept for every canonical fact table an authority's own files feed, so the round
+# trip can compare them all (DfE's published figures are reference data, not written here).
+WRITTEN_SOURCES = frozenset({"cin_census", "ssda903", "annex_a", "local", "population"})
+TABLE_NAMES = tuple(t.name for t in FACT_TABLES if WRITTEN_SOURCES & set(t.sources))
 
 
 @dataclass
@@ -336,6 +338,39 @@ def planted_parameters() -> dict[str, Any]:
             "from_cin_plan": P.P_CLA_FROM_CIN_PLAN,
             "uasc_per_10k_per_year": P.UASC_PER_10K_PER_YEAR,
             "short_break_children_per_10k": P.SHORT_BREAK_CHILDREN_PER_10K,
+            "infant_direct_factor": P.INFANT_CARE_ENTRY_FACTOR,
+            "infant_from_cp_plan_factor": P.INFANT_CARE_FROM_CPP_FACTOR,
+        },
+        "placement_moves": {
+            "per_year_by_placement": dict(P.PLACEMENT_MOVES_PER_YEAR),
+            "teen_factor": P.PLACEMENT_MOVES_TEEN_FACTOR,
+            "early_move_first_placement_probability": P.EARLY_MOVE_FIRST_P,
+            "early_move_later_placement_probability": P.EARLY_MOVE_LATER_P,
+            "early_move_window_days": P.EARLY_MOVE_WINDOW_DAYS,
+            "settled_after_days": P.PLACEMENT_SETTLED_AFTER_DAYS,
+            "settled_factor": P.PLACEMENT_SETTLED_FACTOR,
+            "settled_placements": list(P.PLACEMENT_SETTLED_PLACES),
+        },
+        "adoption": {
+            "exit_path_weights_adopt_sgo_home_long": {
+                "under_1": list(P.EXIT_PATH_UNDER_1),
+                "1_to_4": list(P.EXIT_PATH_1_TO_4),
+            },
+            "decision_median_days_after_entry": P.ADOPTION_DECISION_MEDIAN_DAYS,
+            "placement_order_days_after_decision": list(P.ADOPTION_PLACEMENT_ORDER_DAYS),
+            "match_median_days_after_placement_order": P.ADOPTION_MATCH_MEDIAN_DAYS,
+            "move_in_days_after_match": list(P.ADOPTION_MOVE_IN_DAYS),
+            "order_median_days_after_move_in": P.ADOPTION_ORDER_MEDIAN_DAYS,
+        },
+        "care_leavers": {
+            "in_touch": dict(P.IN_TOUCH),
+            "activity": {band: dict(t) for band, t in P.CARE_LEAVER_ACTIVITY.items()},
+            "accommodation": {band: dict(t) for band, t in P.CARE_LEAVER_ACCOM.items()},
+            "always_unsuitable": list(P.ALWAYS_UNSUITABLE_ACCOM),
+            "unsuitable_probability": {
+                **P.UNSUITABLE_ACCOM_P,
+                "other": P.UNSUITABLE_ACCOM_OTHER_P,
+            },
         },
         "referral_sources": dict(P.REFERRAL_SOURCES),
         "seasonality": {
@@ -375,6 +410,7 @@ def planted_parameters() -> dict[str, Any]:
                 "attendance_effect_pp": s.attendance_effect_pp,
                 "feedback_mean_score": s.feedback_mean,
                 "never_started_probability": s.p_never_start,
+                "return_within_12_months_probability": s.p_return_12m,
             }
             for s in SERVICES
         },

@@ -116,6 +116,7 @@ class CLAPeriod:
 
 # Placement types with neither a provider nor a placement postcode in the 903 (rule 178).
 NO_PROVIDER_PLACES = ("T0", "T1", "T2", "T3", "T4", "Z1")
+PLACEMENT_ORDERS_FROM = to_day(date(2005, 12, 30))
 
 
 def birthday(dob: int, years: int) -> int:
@@ -392,11 +393,13 @@ class Simulation:
             ref.need = "N2"
         # Direct entry to care (emergency protection, teenagers accommodated under s20).
         p_direct = P.P_CLA_DIRECT * rr * (1.5 if age >= 13 else 1.0)
+        if age < 1:  # babies, many referred before birth, enter care far more often
+            p_direct *= P.INFANT_CARE_ENTRY_FACTOR
         if in_need and rng.random() < p_direct and age < 17.7:
             cla = self.cla_period(child, start + rng.randint(0, 20), route="direct")
             return self._close_after_cla(ref, cla)
         if outcome == "not_in_need":
-            ref.close = self._cap(auth + rng.randint(0, 6))
+            ref.close = self._cap(max(auth + rng.randint(0, 6), ref.floor))
             ref.reason = "RC9" if rng.random() < 0.33 else "RC8"
             return ref
         last_end: int | None = auth
@@ -404,7 +407,8 @@ class Simulation:
             dur = int(self._lognorm(P.CPP_MEDIAN_DAYS, P.CPP_SIGMA))
             cp_end = min(cp_start + max(dur, 40), end_day)
             # The CP plan already carries the relative rate; applying it again would compound.
-            cla_next = rng.random() < P.P_CLA_FROM_CPP and age < 16.5
+            p_cla = P.P_CLA_FROM_CPP * (P.INFANT_CARE_FROM_CPP_FACTOR if age < 1 else 1.0)
+            cla_next = rng.random() < p_cla and age < 16.5
             if cla_next:
                 cp_end = cp_start + int(rng.uniform(0.1, 1.0) * max(dur, 60))
                 cp_end = min(cp_end, end_day - 30)
@@ -512,9 +516,9 @@ class Simulation:
         if route == "uasc":
             path = "18" if rng.random() < 0.9 else "other"
         elif age < 1:
-            path = rng.choices(("adopt", "sgo", "home", "long"), (0.42, 0.18, 0.24, 0.16))[0]
+            path = rng.choices(("adopt", "sgo", "home", "long"), P.EXIT_PATH_UNDER_1)[0]
         elif age < 5:
-            path = rng.choices(("adopt", "sgo", "home", "long"), (0.18, 0.22, 0.35, 0.25))[0]
+            path = rng.choices(("adopt", "sgo", "home", "long"), P.EXIT_PATH_1_TO_4)[0]
         elif age < 10:
             path = rng.choices(("sgo", "home", "long"), (0.16, 0.42, 0.42))[0]
         elif age < 16:
@@ -696,10 +700,16 @@ class Simulation:
             t += int(self._lognorm(260, 0.3))
             if po is not None:
                 t = max(po, legal[-1][0] + 1)
-                cur = "E1"
+                # Placement orders (E1) exist from 30 December 2005 (903 rules 445/446);
+                # earlier adoptions in the back-history go through a full care order.
+                cur = "E1" if t >= PLACEMENT_ORDERS_FROM else "C2"
             else:
                 cur = "C2"
             legal.append((t, cur))
+            if cur == "E1" and adopt is not None and adopt.ceased is not None:
+                # The plan for adoption ends: the placement order is revoked, the care
+                # order stays.
+                legal.append((max(adopt.ceased, t + 1) + rng.randint(0, 60), "C2"))
         # Placement timeline: (day, place, reason).
         places: list[tuple[int, str, str]] = [(start, self._first_place(age, route), "")]
         cur_age = age
@@ -707,12 +717,27 @@ class Simulation:
         long_term_done = False
         while True:
             here = places[-1][1]
-            rate = {"K2": 0.9, "H5": 0.55, "K1": 2.0, "R3": 2.5, "P1": 0.5}.get(here, 0.34)
+            rate = P.PLACEMENT_MOVES_PER_YEAR.get(here, P.PLACEMENT_MOVES_PER_YEAR["other"])
             if cur_age >= 12:
-                rate *= 1.4
-            gap = rng.expovariate(rate) * 365.25
-            if t == start and rng.random() < 0.35:
-                gap = min(gap, rng.uniform(5, 90))  # early breakdowns and bridging placements
+                rate *= P.PLACEMENT_MOVES_TEEN_FACTOR
+            # Foster placements are likeliest to break down early in a period of care; once
+            # the child has settled they are rarer (a piecewise constant hazard, exact because
+            # the exponential is memoryless).
+            settle = start + P.PLACEMENT_SETTLED_AFTER_DAYS
+            settled = rate * P.PLACEMENT_SETTLED_FACTOR
+            if here not in P.PLACEMENT_SETTLED_PLACES:
+                gap = rng.expovariate(rate) * 365.25
+            elif t >= settle:
+                gap = rng.expovariate(settled) * 365.25
+            else:
+                gap = rng.expovariate(rate) * 365.25
+                if t + gap > settle:
+                    gap = settle - t + rng.expovariate(settled) * 365.25
+            # Early breakdowns and bridging placements: the first placement often lasts weeks,
+            # and so, less often, do the next ones in the first months of care.
+            early = P.EARLY_MOVE_FIRST_P if t == start else P.EARLY_MOVE_LATER_P
+            if t - start < P.EARLY_MOVE_WINDOW_DAYS and rng.random() < early:
+                gap = min(gap, rng.uniform(5, 90))
             t = t + max(1, int(gap))
             if t >= end:
                 break

@@ -7,6 +7,7 @@ none, so an evaluation can be checked against the truth.
 
 from __future__ import annotations
 
+import heapq
 import math
 import random
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ class Service:
     attendance_effect_pp: float
     feedback_mean: float
     p_never_start: float
+    # Chance a request is a return: a child whose earlier request to the same service was
+    # made within the last 12 months and whose involvement has ended.
+    p_return_12m: float
 
 
 SERVICES: tuple[Service, ...] = (
@@ -47,6 +51,7 @@ SERVICES: tuple[Service, ...] = (
         0.0,
         4.15,
         0.07,
+        0.17,
     ),
     Service(
         "School Attendance Project",
@@ -59,6 +64,7 @@ SERVICES: tuple[Service, ...] = (
         6.0,
         3.85,
         0.09,
+        0.15,
     ),
     Service(
         "Parenting Programme",
@@ -71,6 +77,7 @@ SERVICES: tuple[Service, ...] = (
         0.0,
         3.35,
         0.14,
+        0.08,
     ),
 )
 FEEDBACK_ITEMS = (
@@ -189,13 +196,18 @@ def simulate_local(
     for svc in SERVICES:
         n = round(population / 10_000 * svc.requests_per_10k * years)
         days = sorted(first + rng.randint(0, horizon - first) for _ in range(n))
+        returns = _Returns()
         # School-based services are requested in term time.
         for day in days:
             if svc.name == "School Attendance Project" and not cal.in_term[day - cal.start]:
                 day = day + rng.randint(14, 50)
                 if day > horizon:
                     continue
-            child = _pick_child(rng, people, svc, day, known)
+            child = None
+            if rng.random() < svc.p_return_12m:
+                child = returns.pick(rng, svc, day)
+            if child is None:
+                child = _pick_child(rng, people, svc, day, known)
             if child is None:
                 continue
             n_id += rng.randint(1, 4)
@@ -218,6 +230,8 @@ def simulate_local(
             if ended is not None and ended > horizon:
                 ended = None
                 outcome = ""
+            if ended is not None:
+                returns.add(ended, day, child)
             out.involvements.append(
                 Involvement(
                     f"LS{n_id:07d}",
@@ -233,6 +247,37 @@ def simulate_local(
     _attendance(rng, cal, out, horizon)
     _feedback(rng, out, horizon)
     return out
+
+
+class _Returns:
+    """Children whose involvement with one service has ended, by the day it ended, so a
+    later request can come back to the same child within 12 months of the last one."""
+
+    def __init__(self) -> None:
+        self._ending: list[tuple[int, int, int, Child]] = []  # (ended, requested, seq, child)
+        self._ready: list[tuple[int, Child]] = []  # (requested, child), ended before today
+        self._seq = 0
+
+    def add(self, ended: int, requested: int, child: Child) -> None:
+        self._seq += 1
+        heapq.heappush(self._ending, (ended, requested, self._seq, child))
+
+    def pick(self, rng: random.Random, svc: Service, day: int) -> Child | None:
+        while self._ending and self._ending[0][0] < day:
+            _, requested, _, child = heapq.heappop(self._ending)
+            self._ready.append((requested, child))
+        # Requests (processed in day order) more than a year old can no longer return.
+        self._ready = [(r, c) for r, c in self._ready if day - r <= 365]
+        for _ in range(4):
+            if not self._ready:
+                return None
+            k = rng.randrange(len(self._ready))
+            _, child = self._ready[k]
+            if (day - child.dob) / 365.25 < svc.age_range[1]:
+                self._ready[k] = self._ready[-1]
+                self._ready.pop()
+                return child
+        return None
 
 
 def _pick_child(

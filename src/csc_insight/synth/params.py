@@ -80,12 +80,50 @@ ICPC_MEDIAN_WD = 10.5
 ICPC_SIGMA = 0.45
 P_NOT_IN_NEED_NO_S47 = 0.41
 P_CIN_PLAN_IF_IN_NEED = 0.55
-P_CLA_DIRECT = 0.026
+P_CLA_DIRECT = 0.023
 P_CLA_FROM_CPP = 0.16
 P_CLA_FROM_CIN_PLAN = 0.02
 CPP_MEDIAN_DAYS = 245.0
 CPP_SIGMA = 0.6
 CIN_PLAN_MEDIAN_DAYS = 170.0
+# Placement moves per year by placement type (U1/U4 long-term fostering is the most stable),
+# raised for children aged 12 or more and, in foster care, lowered once the child has been
+# in care a while (PLACEMENT_SETTLED_*).
+PLACEMENT_MOVES_PER_YEAR: dict[str, float] = {
+    "U1": 0.12,
+    "U4": 0.12,
+    "K2": 0.9,
+    "H5": 0.55,
+    "K1": 2.0,
+    "R3": 2.5,
+    "P1": 0.5,
+    "other": 0.34,
+}
+PLACEMENT_MOVES_TEEN_FACTOR = 1.4
+# Chance the first placement, and each later one begun in the first months of care, ends
+# within 5-90 days (early breakdowns and bridging placements).
+EARLY_MOVE_FIRST_P = 0.38
+EARLY_MOVE_LATER_P = 0.25
+EARLY_MOVE_WINDOW_DAYS = 180
+PLACEMENT_SETTLED_AFTER_DAYS = 540
+PLACEMENT_SETTLED_FACTOR = 0.5
+PLACEMENT_SETTLED_PLACES = ("U1", "U2", "U3", "U4", "U5", "U6")
+# Babies (referred before birth or in their first year) enter care far more often than older
+# children: England's starts are about 18% under 1, and most adoptions come from them.
+INFANT_CARE_ENTRY_FACTOR = 6.0  # on direct entry from an assessment
+INFANT_CARE_FROM_CPP_FACTOR = 1.8  # on entry from a CP plan
+# How a period of care begun under 1 / aged 1-4 is planned to end: weights of adoption,
+# special guardianship, return home and long-term care.
+EXIT_PATH_UNDER_1 = (0.48, 0.17, 0.22, 0.13)
+EXIT_PATH_1_TO_4 = (0.24, 0.21, 0.33, 0.22)
+# Adoption timeline (days): entering care to the decision (lognormal median), decision to
+# placement order (uniform), placement order to match (lognormal median; scorecard A2),
+# match to moving in (uniform), moving in to the adoption order (lognormal median).
+ADOPTION_DECISION_MEDIAN_DAYS = 185.0
+ADOPTION_PLACEMENT_ORDER_DAYS = (30, 110)
+ADOPTION_MATCH_MEDIAN_DAYS = 165.0
+ADOPTION_MOVE_IN_DAYS = (7, 35)
+ADOPTION_ORDER_MEDIAN_DAYS = 250.0
 # Plans before the authority's records start (other authorities, earlier systems).
 P_UNSEEN_PRIOR_CPP = 0.12
 PRIOR_CPP_MULTIPLIER = 2.2
@@ -184,9 +222,9 @@ REVIEW_CODES: tuple[tuple[str, float], ...] = (
 )
 
 # Care leavers (ACTIV, ACCOM) by age group, for those in touch, shaped on England's care
-# leaver tables (2024: about 65% of 17-18 year olds and 56% of 19-21 year olds in
-# education, employment or training; about 90% and 88% in suitable accommodation, both as
-# shares of all care leavers, including those not in touch).
+# leaver tables for 2024-25 (la_care_leavers_activity, ..._accommodation_suitability): of
+# all care leavers, 64% of 17-18 and 54% of 19-21 year olds in education, employment or
+# training, 91% and 89% in suitable accommodation, 6% with no information.
 CARE_LEAVER_ACTIVITY: dict[str, tuple[tuple[str, float], ...]] = {
     "17-18": (
         ("F2", 0.47),  # full-time education other than higher education
@@ -194,25 +232,23 @@ CARE_LEAVER_ACTIVITY: dict[str, tuple[tuple[str, float], ...]] = {
         ("F1", 0.03),  # higher education
         ("F4", 0.10),  # training or employment
         ("P4", 0.03),
-        ("F5", 0.03),
-        ("G4", 0.05),  # not in education, employment or training: illness or disability
-        ("G5", 0.19),  # NEET: other
+        ("F5", 0.03),  # apprenticeship
+        ("G4", 0.035),  # not in education, employment or training: illness or disability
+        ("G5", 0.245),  # NEET: other reasons
         ("G6", 0.02),  # NEET: pregnancy or parenting
-        ("0", 0.04),
     ),
     "19-21": (
-        ("F2", 0.17),
+        ("F2", 0.19),
         ("P2", 0.03),
-        ("F1", 0.08),
+        ("F1", 0.055),
         ("P1", 0.01),
-        ("F4", 0.22),
+        ("F4", 0.20),
         ("P4", 0.07),
-        ("F5", 0.025),
+        ("F5", 0.02),
         ("P5", 0.005),
-        ("G4", 0.09),
-        ("G5", 0.24),
+        ("G4", 0.095),
+        ("G5", 0.285),
         ("G6", 0.04),
-        ("0", 0.02),
     ),
 }
 # ACCOM letters: B parents or relatives, C community home, D semi-independent, E supported
@@ -258,7 +294,7 @@ CARE_LEAVER_ACCOM: dict[str, tuple[tuple[str, float], ...]] = {
 # unsuitable: DfE's code list has only S2 and X2 (903 rule 133).
 ALWAYS_UNSUITABLE_ACCOM = ("S", "X")
 UNSUITABLE_ACCOM_P: dict[str, float] = {"V": 0.6, "W": 0.6}
-UNSUITABLE_ACCOM_OTHER_P = 0.012
+UNSUITABLE_ACCOM_OTHER_P = 0.01
 IN_TOUCH: tuple[tuple[str, float], ...] = (
     ("YES", 0.905),
     ("NO", 0.035),

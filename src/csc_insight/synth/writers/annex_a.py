@@ -191,7 +191,7 @@ def write_annex_a(ctx: Context) -> None:
             continue
         for age in range(17, 22):
             bday = birthday(child.dob, age)
-            if lo <= bday <= ref and bday > p.end:
+            if lo <= bday <= ref and bday >= p.end:  # leaving at 18 counts (OC3)
                 touch, activ, accom = care_leaver_status(ctx, child, year, age)
                 contact = ref - (child.idx % 50) if touch in ("YES", "RHOM") else None
                 suit = {"1": "Suitable", "2": "Not suitable"}.get(accom[-1:])

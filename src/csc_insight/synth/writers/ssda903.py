@@ -237,7 +237,7 @@ def _oc3(ctx: Context, year: int, lo: int, ref: int, out: list[list[str]]) -> No
             continue
         for age in range(17, 22):
             bday = birthday(child.dob, age)
-            if lo <= bday <= ref and bday > p.end:
+            if lo <= bday <= ref and bday >= p.end:  # leaving at 18 counts (OC3)
                 touch, activ, accom = care_leaver_status(ctx, child, year, age)
                 found.append(
                     (int(child.child_id), [child.child_id, D(child.dob), touch, activ, accom])
