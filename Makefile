@@ -4,8 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
-# Debian packages the tests need (none yet; the browser and PostgreSQL tests add theirs here).
-SYSTEM_PACKAGES :=
+# Debian packages the tests need: the PostgreSQL 15 server (the tests start their own), a
+# Java runtime for the local Spark session, and chromium for the browser tests (Playwright
+# drives Debian's chromium; no browser is downloaded at run time).
+SYSTEM_PACKAGES := postgresql openjdk-17-jre-headless chromium
 
 .PHONY: demo test lint typecheck bench lock clean system-deps
 

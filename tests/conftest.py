@@ -1,5 +1,9 @@
 """Shared fixtures: real warehouses in temporary folders and on real servers.
 
+Helpers other test modules use (``Rows``, ``load_rows``, ``open_engine``) live in
+tests/engines.py: import them from ``engines``, not from ``conftest`` (tests/rules has its own
+conftest, and the two collide as a module name).
+
 ``warehouse``/``warehouse_with`` are DuckDB files. ``engine``/``engine_with`` run a test once
 per engine (DuckDB, PostgreSQL, PySpark), each real and started by the tests themselves
 (see tests/engines.py). ``@pytest.mark.known_gap("pyspark", reason=...)`` marks what one
@@ -9,39 +13,21 @@ engine cannot do yet: the test still runs there and must fail (strict xfail).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import ibis
-import pyarrow as pa
 import pytest
 
-from csc_insight.warehouse.model import table
-from csc_insight.warehouse.store import LoadBatch, Warehouse
-from engines import ENGINES, EngineUnavailable, PostgresServer, spark_database, start_spark
-
-Rows = dict[str, list[dict[str, Any]]]
-
-
-def load_rows(warehouse: Warehouse, rows: Rows) -> None:
-    """Write hand-built canonical rows (lineage and la_code filled in) through a real load."""
-    batch = LoadBatch(warehouse.new_load_id(), datetime.now(UTC))
-    for name, records in rows.items():
-        schema = table(name).schema().to_pyarrow()
-        full = [
-            {
-                "la_code": "E06000001",
-                "load_id": batch.load_id,
-                "source_file": "fixture.csv",
-                "source_row": i + 1,
-            }
-            | record
-            for i, record in enumerate(records)
-        ]
-        batch.add(name, pa.Table.from_pylist(full, schema=schema))
-    warehouse.commit_load(batch)
+from csc_insight.warehouse.store import Warehouse
+from engines import (
+    ENGINES,
+    EngineUnavailable,
+    PostgresServer,
+    Rows,
+    load_rows,
+    open_engine,
+    start_spark,
+)
 
 
 @pytest.fixture
@@ -77,9 +63,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                     f"{item.nodeid}: known_gap needs engine names from {ENGINES} and a reason"
                 )
             if on in mark.args:
-                item.add_marker(
-                    pytest.mark.xfail(strict=True, reason=f"known gap on {on}: {reason}")
+                # raises=...: only that failure is the gap; any other error still fails.
+                xfail = pytest.mark.xfail(
+                    strict=True,
+                    reason=f"known gap on {on}: {reason}",
+                    raises=mark.kwargs.get("raises"),
                 )
+                item.add_marker(xfail)
 
 
 @pytest.fixture(scope="session")
@@ -109,23 +99,6 @@ def spark_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         yield session
     finally:
         session.stop()
-
-
-@contextmanager
-def open_engine(name: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[Warehouse]:
-    """An empty warehouse on engine ``name`` (DuckDB file in ``folder``, or on the servers)."""
-    if name == "duckdb":
-        with Warehouse.connect(f"duckdb://{folder / 'warehouse.duckdb'}") as w:
-            yield w
-    elif name == "postgres":
-        server: PostgresServer = request.getfixturevalue("postgres_server")
-        with server.database() as url, Warehouse.connect(url) as w:
-            yield w
-    else:
-        session = request.getfixturevalue("spark_session")
-        with spark_database(session):
-            # Not closed: closing an Ibis PySpark connection stops the shared session.
-            yield Warehouse(ibis.pyspark.connect(session), "pyspark://local[2]")
 
 
 @pytest.fixture(params=ENGINES)

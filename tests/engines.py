@@ -25,10 +25,41 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import ibis
+import pyarrow as pa
+import pytest
+
+from csc_insight.warehouse.model import table
+from csc_insight.warehouse.store import LoadBatch, Warehouse
+
 ENGINES = ("duckdb", "postgres", "pyspark")
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def load_rows(warehouse: Warehouse, rows: Rows) -> None:
+    """Write hand-built canonical rows (lineage and la_code filled in) through a real load."""
+    batch = LoadBatch(warehouse.new_load_id(), datetime.now(UTC))
+    for name, records in rows.items():
+        schema = table(name).schema().to_pyarrow()
+        full = [
+            {
+                "la_code": "E06000001",
+                "load_id": batch.load_id,
+                "source_file": "fixture.csv",
+                "source_row": i + 1,
+            }
+            | record
+            for i, record in enumerate(records)
+        ]
+        batch.add(name, pa.Table.from_pylist(full, schema=schema))
+    warehouse.commit_load(batch)
+
+
 INSTALL_HINT = "run `make test` (or `make system-deps`) to install the system packages"
 
 
@@ -207,3 +238,20 @@ def spark_database(session: Any) -> Iterator[str]:
     finally:
         session.catalog.setCurrentDatabase("default")
         session.sql(f"DROP DATABASE IF EXISTS {name} CASCADE")
+
+
+@contextmanager
+def open_engine(name: str, request: pytest.FixtureRequest, folder: Path) -> Iterator[Warehouse]:
+    """An empty warehouse on engine ``name`` (DuckDB file in ``folder``, or on the servers)."""
+    if name == "duckdb":
+        with Warehouse.connect(f"duckdb://{folder / 'warehouse.duckdb'}") as w:
+            yield w
+    elif name == "postgres":
+        server: PostgresServer = request.getfixturevalue("postgres_server")
+        with server.database() as url, Warehouse.connect(url) as w:
+            yield w
+    else:
+        session = request.getfixturevalue("spark_session")
+        with spark_database(session):
+            # Not closed: closing an Ibis PySpark connection stops the shared session.
+            yield Warehouse(ibis.pyspark.connect(session), "pyspark://local[2]")

@@ -2,83 +2,46 @@
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from lxml import html as lxml_html
 
 from csc_insight.indicators import compute
-from csc_insight.warehouse.model import table
-from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse, arrow_schema
+from csc_insight.warehouse.store import Warehouse
 from csc_insight.web.app import STATIC, create_app
 from csc_insight.web.formatting import Formatter, format_datetime
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore")  # starlette's notice about httpx
-    from fastapi.testclient import TestClient
-
-LA = "E06000001"
-CHILDREN = 40
-NFA = 3  # referrals with no further action: a small number
-MISSING = 2  # missing episodes: a small number of rows
-
-
-def _rows(name: str, rows: list[dict[str, Any]], load_id: str) -> pa.Table:
-    lineage = {"load_id": load_id, "source_file": f"{name}.csv"}
-    full = [{**lineage, "source_row": i + 1, **r} for i, r in enumerate(rows)]
-    return pa.Table.from_pylist(full, schema=arrow_schema(table(name)))
-
-
-def load_sample(url: str) -> None:
-    """One load through the real store: 40 children and referrals, 3 NFA, 2 missing rows."""
-    with Warehouse.connect(url) as warehouse:
-        batch = LoadBatch(warehouse.new_load_id(), datetime.now(UTC))
-        children = [{"la_code": LA, "child_id": f"c{i}", "sex": "1"} for i in range(CHILDREN)]
-        referrals = [
-            {
-                "la_code": LA,
-                "child_id": f"c{i}",
-                "referral_id": f"r{i}",
-                "referral_date": date(2024, 5 + i % 6, 1 + i % 28),
-                "referral_nfa": i < NFA,
-            }
-            for i in range(CHILDREN)
-        ]
-        missing = [
-            {"la_code": LA, "child_id": f"c{i}", "start_date": date(2024, 7, 1 + i)}
-            for i in range(MISSING)
-        ]
-        batch.add("children", _rows("children", children, batch.load_id))
-        batch.add("referrals", _rows("referrals", referrals, batch.load_id))
-        batch.add("missing", _rows("missing", missing, batch.load_id))
-        read = CHILDREN * 2 + MISSING + 4
-        batch.files.append(
-            FileTableReport("sample.csv", "0" * 64, "local", "children", 2025, read, read - 4, 4)
-        )
-        warehouse.commit_load(batch)
+from web_support import CHILDREN, LA, MISSING, TestClient, load_sample, make_state, signed_in
 
 
 @pytest.fixture(scope="module")
-def loaded_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"duckdb:///{tmp_path_factory.mktemp('wh') / 'warehouse.duckdb'}"
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def loaded_url(home: Path) -> str:
+    url = f"duckdb:///{home / 'warehouse.duckdb'}"
     load_sample(url)
     return url
 
 
 @pytest.fixture(scope="module")
-def viewer(loaded_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(loaded_url)) as client:
+def app(loaded_url: str, home: Path) -> Any:
+    return create_app(loaded_url, home=home, state=make_state(home), warm=False)
+
+
+@pytest.fixture(scope="module")
+def viewer(app: Any) -> Iterator[TestClient]:
+    with signed_in(app, "viewer") as client:
         yield client
 
 
 @pytest.fixture(scope="module")
-def analyst(loaded_url: str) -> Iterator[TestClient]:
-    with TestClient(create_app(loaded_url, role="analyst")) as client:
+def analyst(app: Any) -> Iterator[TestClient]:
+    with signed_in(app, "analyst") as client:
         yield client
 
 
@@ -91,7 +54,13 @@ def viewer_page(viewer: TestClient) -> lxml_html.HtmlElement:
 
 @pytest.fixture
 def empty(tmp_path: Path) -> TestClient:
-    return TestClient(create_app(f"duckdb:///{tmp_path / 'empty.duckdb'}"))
+    app = create_app(
+        f"duckdb:///{tmp_path / 'empty.duckdb'}",
+        home=tmp_path,
+        state=make_state(tmp_path),
+        warm=False,
+    )
+    return signed_in(app, "viewer")
 
 
 def text(el: lxml_html.HtmlElement) -> str:
@@ -117,8 +86,9 @@ def row_cells(t: lxml_html.HtmlElement) -> dict[str, list[str]]:
 
 
 # --- pages ----------------------------------------------------------------------------------
-def test_healthz(empty: TestClient) -> None:
-    response = empty.get("/healthz")
+def test_healthz_needs_no_sign_in(tmp_path: Path) -> None:
+    app = create_app(f"duckdb:///{tmp_path / 'w.duckdb'}", home=tmp_path, warm=False)
+    response = TestClient(app).get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"status": "ok"}
 
@@ -131,54 +101,95 @@ def test_empty_warehouse_is_friendly(empty: TestClient) -> None:
     assert [text(h) for h in doc.findall(".//h1")] == ["No data loaded yet"]
     assert "csc-insight ingest PATH" in response.text
     assert "csc-insight demo" in response.text
-    data = empty.get("/data")
+    data = empty.get("/data-quality")
     assert data.status_code == 200
     assert "Nothing has been loaded yet" in data.text
 
 
-def test_govuk_assets_are_served(empty: TestClient) -> None:
+def test_assets_are_served_locally(empty: TestClient) -> None:
     css = empty.get("/static/govuk/govuk-frontend.min.css")
     assert css.status_code == 200
     assert css.headers["content-type"].startswith("text/css")
     assert ".govuk-template" in css.text
     assert "GDS Transport" not in css.text  # csc-insight is not on GOV.UK
-    for path in ("/static/govuk/govuk-frontend.min.js", "/static/app.js"):
+    for path in (
+        "/static/govuk/govuk-frontend.min.js",
+        "/static/app.js",
+        "/static/js-enabled.js",
+        "/static/charts.js",
+        "/static/upload.js",
+        "/static/vendor/vega.min.js",
+        "/static/vendor/vega-lite.min.js",
+        "/static/vendor/vega-embed.min.js",
+    ):
         js = empty.get(path)
-        assert js.status_code == 200
+        assert js.status_code == 200, path
         assert "javascript" in js.headers["content-type"]
     assert "initAll" in empty.get("/static/app.js").text
 
 
-def test_vendored_govuk_frontend_is_small_and_recorded() -> None:
+def test_vendored_javascript_is_recorded() -> None:
     folder = STATIC / "govuk"
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) < 2_000_000
     assert (folder / "VERSION").read_text().startswith("govuk-frontend 6.6.0")
     assert "MIT License" in (folder / "LICENSE").read_text()
-    assert not list(folder.rglob("*.map"))
+    vendor = (STATIC / "vendor" / "VERSION").read_text()
+    for package in ("vega 6.4.0", "vega-lite 6.5.0", "vega-embed 7.3.0"):
+        assert package in vendor
+    for name in ("vega", "vega-lite", "vega-embed"):
+        assert "BSD" in (STATIC / "vendor" / f"LICENSE-{name}").read_text() or (
+            "Redistribution" in (STATIC / "vendor" / f"LICENSE-{name}").read_text()
+        )
+    assert not list(STATIC.rglob("*.map"))
+    for js in STATIC.rglob("*.js"):
+        assert "sourceMappingURL" not in js.read_text(errors="ignore"), js
 
 
-def test_page_uses_the_govuk_template(viewer: TestClient, viewer_page: Any) -> None:
+def test_page_uses_the_govuk_template_without_inline_script(
+    viewer: TestClient, viewer_page: Any
+) -> None:
     doc = viewer_page
     assert "govuk-template" in doc.get("class").split()
     assert doc.get("lang") == "en"
     body = doc.find("body")
     assert body.get("class") == "govuk-template__body"
-    script = body.find("script")
-    assert script is not None and "govuk-frontend-supported" in (script.text or "")
+    for script in doc.iter("script"):
+        kind = script.get("type")
+        if kind == "application/json":
+            continue
+        assert script.get("src"), "inline script would break the Content-Security-Policy"
+        assert not (script.text or "").strip()
+    first = body.find("script")
+    assert first is not None and first.get("src").endswith("js-enabled.js")
+    assert "govuk-frontend-supported" in viewer.get(first.get("src")).text
     skip = doc.find(".//a[@class='govuk-skip-link']")
     assert skip is not None and skip.get("href") == "#main-content"
     assert doc.find(".//header[@class='govuk-template__header']") is not None
     assert "csc-insight" in text(doc.find(".//div[@class='govuk-generic-header']"))
-    assert "Alpha" in text(doc.find(".//div[@class='govuk-phase-banner govuk-width-container']"))
     main = doc.find(".//main[@id='main-content']")
     assert main is not None and "govuk-main-wrapper" in main.get("class")
     assert doc.find(".//footer[@class='govuk-template__footer']") is not None
     assert doc.find(".//*[@class='govuk-footer__link govuk-footer__copyright-logo']") is None
-    stylesheet = doc.find(".//link[@rel='stylesheet']").get("href")
-    assert viewer.get(stylesheet).status_code == 200
-    module = doc.find(".//script[@type='module']").get("src")
-    assert viewer.get(module).status_code == 200
-    assert "style=" not in lxml_html.tostring(main, encoding="unicode")
+    for link in doc.findall(".//link[@rel='stylesheet']"):
+        assert viewer.get(link.get("href")).status_code == 200
+    assert "style=" not in lxml_html.tostring(doc, encoding="unicode")
+    assert "Signed in as" in text(doc) and "viewer" in text(doc)
+
+
+def test_navigation_shows_only_pages_the_role_may_open(viewer_page: Any, app: Any) -> None:
+    nav = [text(a) for a in viewer_page.findall(".//nav//a")]
+    assert nav[:5] == [
+        "Overview",
+        "Timeliness",
+        "Repeat use",
+        "Data quality",
+        "Indicator catalogue",
+    ]
+    assert "Upload" not in nav and "Users" not in nav and "Audit log" not in nav
+    with signed_in(app, "admin") as admin:
+        doc = lxml_html.fromstring(admin.get("/").text)
+    admin_nav = [text(a) for a in doc.findall(".//nav//a")]
+    assert {"Upload", "Users", "Audit log"} <= set(admin_nav)
 
 
 def test_overview_is_well_formed(loaded_url: str, viewer_page: Any) -> None:
@@ -190,23 +201,31 @@ def test_overview_is_well_formed(loaded_url: str, viewer_page: Any) -> None:
     assert "4 rows were set aside (quarantined) in the latest load" in summary
     with Warehouse.connect(loaded_url) as warehouse:
         finished = warehouse.table("loads").finished_at.max().execute()
-    assert format_datetime(finished) in summary  # e.g. "25 November 2026 at 7:16pm"
+    assert format_datetime(finished) in summary
     for t in doc.findall(".//table"):
-        assert t.get("class") == "govuk-table"
+        assert "govuk-table" in t.get("class")
         assert t.find("caption") is not None
         heads = t.findall("./thead/tr/th")
         assert heads and all(th.get("scope") == "col" for th in heads)
-    headline = table_by_caption(doc, "Headline indicators, 2024-25")
-    numeric = [th for th in headline.findall("./thead/tr/th") if "--numeric" in th.get("class")]
-    assert [text(th) for th in numeric] == ["Value", "Numerator", "Denominator"]
-    for tr in headline.findall("./tbody/tr"):
-        assert all("govuk-table__cell--numeric" in td.get("class") for td in tr[1:4])
+    referrals = table_by_caption(doc, "Referrals")
+    heads = [text(th) for th in referrals.findall("./thead/tr/th")]
+    assert heads == ["Indicator", "Value", "Target", "Status", "Last 12 months"]
+    assert doc.find(".//form[@class='app-filters']") is not None
 
 
-def test_overview_for_a_chosen_period(viewer: TestClient) -> None:
+def test_overview_for_a_chosen_period_and_filter(viewer: TestClient) -> None:
     response = viewer.get("/", params={"period": "2023-24"})
     assert response.status_code == 200
-    assert "Headline indicators, 2023-24" in response.text
+    assert "Financial year 2023-24" in response.text
+    filtered = viewer.get("/", params={"period": "2024-25", "team": "Team A"})
+    assert filtered.status_code == 200
+    assert "Only team: Team A" in " ".join(
+        lxml_html.fromstring(filtered.text).text_content().split()
+    )
+    # The filter form keeps the choice, so the URL can be shared.
+    doc = lxml_html.fromstring(filtered.text)
+    team = doc.find(".//select[@name='team']/option[@selected]")
+    assert team is not None and team.get("value") == "Team A"
 
 
 def test_bad_period_is_explained_not_a_500(viewer: TestClient) -> None:
@@ -219,7 +238,13 @@ def test_bad_period_is_explained_not_a_500(viewer: TestClient) -> None:
 def test_unknown_page_and_unopenable_warehouse(tmp_path: Path) -> None:
     blocked = tmp_path / "a-file"
     blocked.write_text("not a folder")
-    client = TestClient(create_app(f"duckdb:///{blocked / 'warehouse.duckdb'}"))
+    app = create_app(
+        f"duckdb:///{blocked / 'warehouse.duckdb'}",
+        home=tmp_path,
+        state=make_state(tmp_path),
+        warm=False,
+    )
+    client = signed_in(app, "viewer")
     response = client.get("/")
     assert response.status_code == 503
     assert "The warehouse cannot be opened" in response.text
@@ -229,55 +254,93 @@ def test_unknown_page_and_unopenable_warehouse(tmp_path: Path) -> None:
 
 
 def test_viewer_sees_c_for_small_numbers_analyst_sees_them(
-    loaded_url: str, viewer_page: Any, analyst: TestClient
+    loaded_url: str, viewer_page: Any, analyst: TestClient, viewer: TestClient
 ) -> None:
     analyst_page = lxml_html.fromstring(analyst.get("/").text)
-    caption = "Rows in each table"
-    viewer_counts = row_cells(table_by_caption(viewer_page, caption))
-    analyst_counts = row_cells(table_by_caption(analyst_page, caption))
-    assert viewer_counts["missing"][0] == "c"
-    assert analyst_counts["missing"][0] == str(MISSING)
-    assert viewer_counts["children"][0] == analyst_counts["children"][0] == str(CHILDREN)
-
-    # Every headline row shows what the formatter makes of the computed indicator.
     with Warehouse.connect(loaded_url) as warehouse:
-        results = compute(warehouse, "2024-25")
+        results = {r.id: r for r in compute(warehouse, "2024-25")}
     for page, role in ((viewer_page, "viewer"), (analyst_page, "analyst")):
-        shown = row_cells(table_by_caption(page, "Headline indicators"))
+        shown = row_cells(table_by_caption(page, "Referrals"))
         formatter = Formatter(role, 5)
-        for result in results:
-            row = formatter.indicator(result)
-            assert shown[result.title][0] == row.value
-    viewer_values = [
-        cells[0] for cells in row_cells(table_by_caption(viewer_page, "Headline")).values()
-    ]
-    analyst_values = [
-        cells[0] for cells in row_cells(table_by_caption(analyst_page, "Headline")).values()
-    ]
+        for title, cells in shown.items():
+            result = next(r for r in results.values() if r.title == title)
+            assert cells[0] == formatter.indicator(result).value
+    viewer_values = [c[0] for c in row_cells(table_by_caption(viewer_page, "Referrals")).values()]
+    analyst_values = [c[0] for c in row_cells(table_by_caption(analyst_page, "Referrals")).values()]
     assert "c" in viewer_values  # 3 referrals with no further action
     assert "c" not in analyst_values
     assert "You are seeing every figure" in text(analyst_page)
-
-
-def test_data_page_lists_tables_and_loads(viewer: TestClient, analyst: TestClient) -> None:
-    response = viewer.get("/data")
-    assert response.status_code == 200
-    doc = lxml_html.fromstring(response.text)
-    assert [text(h) for h in doc.findall(".//h1")] == ["Data loaded"]
-    counts = row_cells(table_by_caption(doc, "Rows in each table"))
+    # The data-quality page's table counts are suppressed the same way.
+    dq = lxml_html.fromstring(viewer.get("/data-quality").text)
+    counts = row_cells(table_by_caption(dq, "Rows in each table"))
     assert counts["missing"][0] == "c"
     assert counts["loads"][0] == "1"  # about loads, not children: never suppressed
+    analyst_dq = lxml_html.fromstring(analyst.get("/data-quality").text)
+    assert row_cells(table_by_caption(analyst_dq, "Rows in each table"))["missing"][0] == str(
+        MISSING
+    )
+    assert row_cells(table_by_caption(dq, "Rows in each table"))["children"][0] == str(CHILDREN)
+
+
+def test_data_page_moved_to_data_quality(viewer: TestClient) -> None:
+    response = viewer.get("/data", follow_redirects=False)
+    assert response.status_code == 301 and response.headers["location"] == "/data-quality"
+    doc = lxml_html.fromstring(viewer.get("/data-quality").text)
     loads = table_by_caption(doc, "Loads, newest first")
     (row,) = row_cells(loads).values()
     read = CHILDREN * 2 + MISSING + 4
     assert row[2:] == [str(read), str(read - 4), "4"]
-    analyst_doc = lxml_html.fromstring(analyst.get("/data").text)
-    assert row_cells(table_by_caption(analyst_doc, "Rows in each table"))["missing"][0] == "2"
+    recon = row_cells(table_by_caption(doc, "Reconciliation of every load"))
+    assert recon["sample.csv"][-1] == "Yes"
 
 
-def test_warehouse_errors_never_show_a_password() -> None:
-    client = TestClient(create_app("postgres://analyst:s3cret@127.0.0.1:1/warehouse"))
-    response = client.get("/")
-    assert response.status_code in (400, 503)  # no server there, or no postgres extra
-    assert "s3cret" not in response.text
-    assert response.text.count("<h1") == 1
+def test_indicator_page_has_breakdown_chart_and_table(viewer: TestClient) -> None:
+    response = viewer.get("/indicators/cin.referrals", params={"by": "team"})
+    assert response.status_code == 200
+    doc = lxml_html.fromstring(response.text)
+    assert [text(h) for h in doc.findall(".//h1")] == ["Referrals"]
+    spec = doc.find(".//script[@type='application/json']")
+    assert spec is not None and '"$schema"' in spec.text
+    table = row_cells(table_by_caption(doc, "Referrals by team"))
+    na = "–not applicable"
+    assert table == {"Team A": ["20", na, na], "Team B": ["20", na, na]}
+    svg = viewer.get("/indicators/cin.referrals", params={"by": "team", "chart": "breakdown"})
+    assert svg.status_code == 200 and svg.text.lstrip().startswith("<svg")
+    assert viewer.get("/indicators/no.such").status_code == 404
+    assert viewer.get("/indicators/cin.referrals", params={"by": "nonsense"}).status_code == 404
+
+
+def test_every_table_downloads_as_csv_and_xlsx(viewer: TestClient) -> None:
+    for path in (
+        "/",
+        "/timeliness",
+        "/repeat-use",
+        "/data-quality",
+        "/catalogue",
+        "/indicators/cin.referrals",
+    ):
+        doc = lxml_html.fromstring(viewer.get(path).text)
+        links = doc.findall(".//a[@data-download='csv']")
+        assert links, path
+        for link in links[:3]:
+            csv = viewer.get(link.get("href"))
+            assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+            assert "attachment" in csv.headers["content-disposition"]
+        xlsx = viewer.get(doc.find(".//a[@data-download='xlsx']").get("href"))
+        assert xlsx.status_code == 200 and xlsx.content[:2] == b"PK"
+    # Suppressed figures stay "c" in downloads.
+    overview = lxml_html.fromstring(viewer.get("/").text)
+    href = next(
+        a.get("href")
+        for a in overview.findall(".//a[@data-download='csv']")
+        if "overview-referrals" in a.get("href")
+    )
+    assert ",c," in viewer.get(href).text
+
+
+def test_catalogue_lists_every_indicator(viewer: TestClient) -> None:
+    from csc_insight.indicators import REGISTRY
+
+    doc = lxml_html.fromstring(viewer.get("/catalogue").text)
+    rows = row_cells(table_by_caption(doc, "Indicators"))
+    assert len(rows) == len(REGISTRY)

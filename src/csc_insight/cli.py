@@ -346,25 +346,79 @@ def _print_indicators(results: list[IndicatorResult]) -> None:
     out.print(table)
 
 
+StateOption = Annotated[
+    str | None,
+    typer.Option(
+        "--state",
+        help=settings.SETTINGS_BY_NAME["state_url"].help,
+        envvar=settings.SETTINGS_BY_NAME["state_url"].env,
+        show_default=False,
+    ),
+]
+
+
+def _state(home_dir: Path, state_url: str | None) -> Any:
+    from csc_insight.appstate import AppState, default_url
+
+    return AppState(state_url or settings.get("state_url") or default_url(home_dir))
+
+
 @app.command()
 def serve(
     home: HomeOption = None,
     backend: BackendOption = None,
+    state: StateOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
-    role: Annotated[
-        str, typer.Option(help="viewer (small numbers suppressed) or analyst.")
-    ] = "viewer",
+    auth_header: Annotated[
+        str | None,
+        typer.Option(
+            help=settings.SETTINGS_BY_NAME["auth_header"].help,
+            envvar=settings.SETTINGS_BY_NAME["auth_header"].env,
+            show_default=False,
+        ),
+    ] = None,
+    trusted_proxies: Annotated[
+        str | None,
+        typer.Option(
+            help=settings.SETTINGS_BY_NAME["trusted_proxies"].help,
+            envvar=settings.SETTINGS_BY_NAME["trusted_proxies"].env,
+            show_default=False,
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this certificate (PEM).")
+    ] = None,
+    tls_key: Annotated[Path | None, typer.Option(help="The certificate's private key.")] = None,
 ) -> None:
-    """Serve the dashboard."""
+    """Serve the dashboard: people sign in (csc-insight users add NAME --role ROLE)."""
     import uvicorn
 
+    from csc_insight.appstate import users as user_store
     from csc_insight.web.app import create_app
+    from csc_insight.web.auth import AuthConfig
 
     home_dir = settings.home(home)
     url = settings.backend_url(home_dir, backend)
-    out.print(f"csc-insight dashboard: http://{host}:{port}  (Ctrl+C to stop)")
-    uvicorn.run(create_app(url, role=role), host=host, port=port, log_level="warning")
+    store = _state(home_dir, state)
+    auth = AuthConfig.from_settings(header=auth_header, trusted_proxies=trusted_proxies)
+    if not user_store.all_users(store):
+        console.print(
+            "[yellow]No one can sign in yet:[/] add an account with "
+            "`csc-insight users add NAME --role admin`."
+        )
+    scheme = "https" if tls_cert else "http"
+    out.print(f"csc-insight dashboard: {scheme}://{host}:{port}  (Ctrl+C to stop)")
+    uvicorn.run(
+        create_app(url, state=store, home=home_dir, auth_config=auth),
+        host=host,
+        port=port,
+        log_level="warning",
+        proxy_headers=True,
+        forwarded_allow_ips=",".join(sorted(auth.trusted_proxies)) or None,
+        ssl_certfile=str(tls_cert) if tls_cert else None,
+        ssl_keyfile=str(tls_key) if tls_key else None,
+    )
 
 
 @app.command()
@@ -422,13 +476,132 @@ def demo(
         f"Loaded {totals['loaded']:,} of {totals['read']:,} rows "
         f"({totals['quarantined']:,} quarantined)."
     )
+    from csc_insight.rules import run as run_rules
+
     with Warehouse.connect(url) as warehouse:
         results = compute(warehouse)
+        run_rules(warehouse)  # findings for the data-quality page
     if results:
         _print_indicators(results)
+    _demo_targets(demo_home)
+    logins = _demo_logins(demo_home)
     if no_serve:
         return
-    serve(home=None, backend=url, host="127.0.0.1", port=port, role="viewer")
+    out.print(
+        "\n[bold]Demo sign-in (DEMO ONLY: made-up data, throw-away accounts of this demo "
+        f"workspace {demo_home}):[/]"
+    )
+    for name, role, password in logins:
+        out.print(f"  {role:<8} user [bold]{name}[/]  password [bold]{password}[/]")
+    serve(
+        home=demo_home,
+        backend=url,
+        state=None,
+        host="127.0.0.1",
+        port=port,
+        auth_header="",
+        trusted_proxies=None,
+        tls_cert=None,
+        tls_key=None,
+    )
+
+
+DEMO_TARGETS = """# DEMO ONLY: made-up owners and targets for the synthetic authority.
+[indicators."cin.assessment_45wd_pct"]
+owner = "Head of Assessment (demo)"
+target = 85
+tolerance = 5
+cadence = "monthly"
+
+[indicators."cin.rereferral_pct"]
+owner = "Head of Front Door (demo)"
+target = 20
+tolerance = 3
+cadence = "monthly"
+
+[indicators."cin.nfa_pct"]
+owner = "Head of Front Door (demo)"
+target = 30
+tolerance = 5
+cadence = "monthly"
+
+[indicators."cin.icpc_15wd_pct"]
+owner = "Head of Child Protection (demo)"
+target = 80
+tolerance = 5
+cadence = "monthly"
+
+[indicators."cp.repeat_plan_pct"]
+owner = "Head of Child Protection (demo)"
+target = 22
+tolerance = 3
+cadence = "quarterly"
+
+[indicators."cla.placements_3plus_pct"]
+owner = "Head of Children in Care (demo)"
+target = 10
+tolerance = 2
+cadence = "quarterly"
+
+[indicators."cla.health_check_pct"]
+owner = "Head of Children in Care (demo)"
+target = 90
+tolerance = 5
+cadence = "quarterly"
+
+[indicators."leavers.eet_pct"]
+owner = "Head of Leaving Care (demo)"
+target = 60
+tolerance = 5
+cadence = "quarterly"
+
+[indicators."svc.wait_median_days"]
+owner = "Head of Early Help (demo)"
+target = 10
+tolerance = 3
+cadence = "monthly"
+"""
+
+
+def _demo_targets(demo_home: Path) -> None:
+    path = demo_home / "authority.toml"
+    if not path.exists():
+        path.write_text(DEMO_TARGETS, encoding="utf-8")
+
+
+def _demo_logins(demo_home: Path) -> list[tuple[str, str, str]]:
+    """The demo workspace's throw-away accounts, made on first run and kept in a 0600 file."""
+    import secrets
+
+    from csc_insight.appstate import users as user_store
+
+    store = _state(demo_home, None)
+    path = demo_home / "demo-logins.txt"
+    logins: list[tuple[str, str, str]] = []
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line and not line.startswith("#"):
+                name, role, password = line.split("\t")
+                logins.append((name, role, password))
+    if {n for n, _, _ in logins} != {"demo-viewer", "demo-analyst", "demo-admin"} or any(
+        user_store.get(store, n) is None for n, _, _ in logins
+    ):
+        logins = []
+        for role in ("viewer", "analyst", "admin"):
+            name, password = f"demo-{role}", secrets.token_urlsafe(12)
+            if user_store.get(store, name) is None:
+                user_store.add(store, name, role, password)
+            else:
+                user_store.set_password(store, name, password)
+            logins.append((name, role, password))
+        path.touch(mode=0o600)
+        path.write_text(
+            "# DEMO ONLY: sign-ins for the synthetic demo workspace; never use for real data.\n"
+            + "".join(f"{n}\t{r}\t{p}\n" for n, r, p in logins),
+            encoding="utf-8",
+        )
+        path.chmod(0o600)
+    return logins
 
 
 @app.command()
@@ -644,6 +817,561 @@ def plan(
             out.print(f"wrote {path}")
         return
     out.print(planning.plan_markdown(the_plan), markup=False, highlight=False, soft_wrap=True)
+
+
+benchmarks_app = typer.Typer(
+    help="Compare the authority with England, its region and its statistical neighbours, "
+    "using DfE's published tables (see docs/benchmarking.md).",
+    no_args_is_help=True,
+)
+app.add_typer(benchmarks_app, name="benchmarks")
+
+
+@benchmarks_app.command("import")
+def benchmarks_import(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help="DfE's published CSVs, the ONS population, neighbour files."),
+    ],
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Load published tables (recognised by their columns); a re-import replaces them."""
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"Cannot find {', '.join(missing)}.")
+    from csc_insight.benchmarks.published import import_files
+
+    _, warehouse = _open_warehouse(home, backend)
+    with warehouse:
+        report = import_files(warehouse, paths)
+    payload = report.to_json()
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    table = RichTable(title=f"Load {payload['load_id']}" if payload["load_id"] else "Not loaded")
+    for column in ("file", "table", "rows", "values", "years", "symbols"):
+        table.add_column(column, justify="right" if column in ("rows", "values") else "left")
+    for f in payload["files"]:
+        years = f["years"]
+        table.add_row(
+            Path(f["path"]).name,
+            f["kind"],
+            f"{f['rows_read']:,}",
+            f"{f['values']:,}",
+            f"{years[0]} to {years[-1]}" if len(years) > 1 else "".join(years),
+            ", ".join(f"{k} {n:,}" for k, n in f["symbols"].items()),
+        )
+    out.print(table)
+    for f in payload["files"]:
+        for note in f["notes"]:
+            out.print(f"[cyan]Note[/] {escape(Path(f['path']).name)}: {escape(note)}")
+
+
+@benchmarks_app.command("show")
+def benchmarks_show(
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    indicator: Annotated[
+        str | None, typer.Option("--indicator", help="Only these indicators (comma-separated).")
+    ] = None,
+    la_code: Annotated[
+        str | None,
+        typer.Option(help="The authority (ONS or DfE code); default: authority.toml or the data."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Local period, e.g. 2024-25; default: the latest loaded.")
+    ] = None,
+    neighbours: Annotated[
+        str, typer.Option(help="Statistical neighbours: the 2025 model or the 2021 groupings.")
+    ] = "2025",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparisons as JSON.")] = False,
+) -> None:
+    """The authority's indicators beside England, its region and its statistical neighbours."""
+    from csc_insight.benchmarks.compare import authority_code, compare
+
+    home_dir, warehouse = _open_warehouse(home, backend)
+    with warehouse:
+        code = authority_code(warehouse, home_dir, la_code)
+        ids = [i.strip() for i in indicator.split(",")] if indicator else None
+        comparisons = compare(warehouse, code, period, ids, neighbours)
+    if as_json:
+        out.print_json(json.dumps([c.to_dict() for c in comparisons]))
+        return
+    first = comparisons[0]
+    table = RichTable(
+        title=f"{first.la_name or code}: {first.period or 'no local data'} against the latest "
+        f"published year (statistical neighbours: {neighbours})"
+    )
+    columns = ("id", "local", "published", "England", "region", "SN mean", "SN median")
+    for column in (*columns, "rank", "band"):
+        table.add_column(column, justify="left" if column == "id" else "right", no_wrap=True)
+    table.add_column("year", justify="right")
+    for c in comparisons:
+        values = (c.local, c.la_published, c.england, c.region, c.sn_mean, c.sn_median)
+        table.add_row(
+            c.id,
+            *(_format_value(v, c.unit) for v in values),
+            f"{c.rank}/{c.of}" if c.rank else "-",
+            c.quartile or "-",
+            f"{c.published_period or '-'}{' (local newer)' if c.local_newer else ''}",
+        )
+    out.print(table)
+    out.print(
+        "published: the authority's own published figure. rank: 1 = the highest value of all "
+        "authorities (the local value in the authority's place); band: A = the best quarter "
+        "(the highest where neither direction is better) ... D. --json adds neighbours, "
+        "trend, differences and where definitions differ."
+    )
+    # Notes about the data (definitional differences are in --json, per indicator).
+    notes = (n for c in comparisons for n in c.notes if n != c.source.get("difference"))
+    for note in dict.fromkeys(notes):
+        out.print(f"[cyan]Note[/] {escape(note)}")
+
+
+@app.command()
+def equity(
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    stage: Annotated[
+        str | None,
+        typer.Option(
+            help="One stage (contact, referral, assessment, cin_plan, section47, cp_plan, "
+            "looked_after, a service's name) or step ('cp_plan given referral'); "
+            "default: the whole journey."
+        ),
+    ] = None,
+    by: Annotated[
+        str,
+        typer.Option(help="ethnicity, ethnic_group, sex, age_band, disability or locality."),
+    ] = "ethnicity",
+    period: Annotated[
+        str | None, typer.Option(help="Financial year (2024-25); default: the latest.")
+    ] = None,
+    years: Annotated[
+        int, typer.Option(help="Pool this many financial years ending with --period.")
+    ] = 1,
+    reference: Annotated[
+        str | None,
+        typer.Option(help="Group to compare with, or 'all' (default: WBRI / White / all)."),
+    ] = None,
+    equal_service: Annotated[
+        bool,
+        typer.Option(
+            "--equal-service", help="Compare waits, timeliness, repeat use and outcomes instead."
+        ),
+    ] = False,
+    include_uasc: Annotated[
+        bool, typer.Option("--include-uasc", help="Count unaccompanied asylum-seeking children.")
+    ] = False,
+    role: Annotated[
+        str, typer.Option(help="viewer (small numbers suppressed) or analyst.")
+    ] = "viewer",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Rates per 10,000, disproportionality and equal service across groups of children."""
+    from csc_insight.analysis import equity as eq
+
+    if role not in ("viewer", "analyst"):
+        _fail(f"--role must be viewer or analyst, not {role!r}.")
+    _, warehouse = _open_warehouse(home, backend)
+    with warehouse:
+        if equal_service:
+            payload = eq.equal_service(
+                warehouse, by, period, years, reference, role, include_uasc=include_uasc
+            )
+        else:
+            analysis = eq.analyse(
+                warehouse, by, period, years, reference, role, include_uasc=include_uasc
+            )
+            payload = analysis.stage_json(stage) if stage else analysis.as_json()
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    if equal_service:
+        for m in payload["measures"]:
+            _print_groups(
+                f"{m['title']} ({payload['period']}, vs {payload['reference']})",
+                m["groups"],
+                ("group", "n", "value", "difference", "p_adjusted", "significant"),
+            )
+        return
+    stages = [payload] if stage else payload["stages"]
+    for s in stages:
+        _print_groups(
+            f"{s['title']}: {s['rate_basis']} ({payload['period']}, vs {payload['reference']})",
+            s["groups"],
+            (
+                "group",
+                "count",
+                "population",
+                "rate_per_10k",
+                "ratio",
+                "ci_low",
+                "ci_high",
+                "significant",
+            ),
+        )
+    out.print(f"Significance: {escape(payload['correction'])}, alpha {payload['alpha']}.")
+
+
+def _print_groups(title: str, rows: list[dict[str, Any]], columns: tuple[str, ...]) -> None:
+    table = RichTable(title=escape(title))
+    for column in columns:
+        table.add_column(column, justify="left" if column == "group" else "right")
+    for row in rows:
+        if row.get("suppressed"):
+            cells = [row["group"], *("c" for _ in columns[1:])]
+        else:
+            cells = [
+                "-"
+                if row.get(c) is None
+                else (
+                    "yes"
+                    if row[c] is True
+                    else "no"
+                    if row[c] is False
+                    else f"{row[c]:,}"
+                    if isinstance(row[c], int | float)
+                    else str(row[c])
+                )
+                for c in columns
+            ]
+        table.add_row(*cells)
+    out.print(table)
+
+
+@app.command()
+def voice(
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    service: Annotated[str | None, typer.Option(help="Only this service.")] = None,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            help="Also split each service by respondent_type, month, sex, age_band, "
+            "ethnic_group, ethnicity, disability or locality."
+        ),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option(help="Financial year (2024-25); default: the latest.")
+    ] = None,
+    years: Annotated[
+        int, typer.Option(help="Pool this many financial years ending with --period.")
+    ] = 1,
+    role: Annotated[
+        str, typer.Option(help="viewer (small numbers suppressed) or analyst (with examples).")
+    ] = "viewer",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """What children and families say: ratings, sentiment and themes of feedback by service."""
+    from csc_insight.analysis.voice import load_offered
+    from csc_insight.analysis.voice import voice as run_voice
+
+    if role not in ("viewer", "analyst"):
+        _fail(f"--role must be viewer or analyst, not {role!r}.")
+    home_dir, warehouse = _open_warehouse(home, backend)
+    offered = load_offered(home_dir).get("offered")
+    with warehouse:
+        payload = run_voice(warehouse, period, years, service, by, role, offered)
+    if not payload["services"]:
+        _fail(f"No feedback responses in {payload['period']}: load a feedback extract first.")
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    _print_groups(
+        f"Feedback, {payload['period']}",
+        [s | {"group": s["service"]} for s in payload["services"]],
+        (
+            "group",
+            "responses",
+            "pct_positive",
+            "mean_rating",
+            "ci_low",
+            "ci_high",
+            "sentiment_mean",
+            "response_rate",
+        ),
+    )
+    for s in payload["services"]:
+        if s.get("themes"):
+            phrases = ", ".join(f"{t['phrase']} ({t['comments']})" for t in s["themes"])
+            out.print(f"[bold]{escape(s['service'])}[/] themes: {escape(phrases)}")
+
+
+users_app = typer.Typer(
+    help="Accounts for the dashboard: add, list, change role, reset password, disable, remove.",
+    no_args_is_help=True,
+)
+app.add_typer(users_app, name="users")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+@users_app.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="The user name they sign in with.")],
+    role: Annotated[str, typer.Option(help="viewer, analyst or admin.")] = "viewer",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    sso_only: Annotated[
+        bool,
+        typer.Option("--sso-only", help="No password: signs in only through the SSO header."),
+    ] = False,
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Add an account (the password is asked for, or read with --password-stdin)."""
+    from csc_insight.appstate import audit
+    from csc_insight.appstate import users as user_store
+
+    store = _state(settings.home(home), state)
+    password = None if sso_only else _read_password(password_stdin)
+    user_store.add(store, name, role, password)
+    audit.record(store, audit.USER_ADDED, user="(command line)", target=name, detail=f"role {role}")
+    out.print(f"Added {name} ({role}).")
+
+
+@users_app.command("list")
+def users_list(home: HomeOption = None, state: StateOption = None) -> None:
+    """List the accounts."""
+    from csc_insight.appstate import users as user_store
+
+    table = RichTable(title="Users")
+    for column in ("name", "role", "sign-in", "status"):
+        table.add_column(column)
+    for u in user_store.all_users(_state(settings.home(home), state)):
+        table.add_row(
+            u.name,
+            u.role,
+            "password" if u.has_password else "single sign-on",
+            "disabled" if u.disabled else "active",
+        )
+    out.print(table)
+
+
+@users_app.command("role")
+def users_role(
+    name: Annotated[str, typer.Argument()],
+    role: Annotated[str, typer.Argument(help="viewer, analyst or admin.")],
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Change an account's role (their sessions end)."""
+    from csc_insight.appstate import audit
+    from csc_insight.appstate import users as user_store
+
+    store = _state(settings.home(home), state)
+    user_store.set_role(store, name, role)
+    audit.record(
+        store, audit.USER_CHANGED, user="(command line)", target=name, detail=f"role {role}"
+    )
+    out.print(f"{name} is now {role}.")
+
+
+@users_app.command("password")
+def users_password(
+    name: Annotated[str, typer.Argument()],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Set a new password (their sessions end)."""
+    from csc_insight.appstate import audit
+    from csc_insight.appstate import users as user_store
+
+    store = _state(settings.home(home), state)
+    user_store.set_password(store, name, _read_password(password_stdin))
+    audit.record(
+        store, audit.USER_CHANGED, user="(command line)", target=name, detail="password reset"
+    )
+    out.print(f"Password of {name} changed.")
+
+
+@users_app.command("disable")
+def users_disable(
+    name: Annotated[str, typer.Argument()],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable instead.")] = False,
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Disable (or --enable) an account."""
+    from csc_insight.appstate import audit
+    from csc_insight.appstate import users as user_store
+
+    store = _state(settings.home(home), state)
+    user_store.set_disabled(store, name, not enable)
+    audit.record(
+        store,
+        audit.USER_CHANGED,
+        user="(command line)",
+        target=name,
+        detail="enabled" if enable else "disabled",
+    )
+    out.print(f"{name} is {'enabled' if enable else 'disabled'}.")
+
+
+@users_app.command("remove")
+def users_remove(
+    name: Annotated[str, typer.Argument()],
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Remove an account (the audit log keeps its entries)."""
+    from csc_insight.appstate import audit
+    from csc_insight.appstate import users as user_store
+
+    store = _state(settings.home(home), state)
+    user_store.remove(store, name)
+    audit.record(store, audit.USER_REMOVED, user="(command line)", target=name)
+    out.print(f"Removed {name}.")
+
+
+@app.command()
+def demand(
+    series_name: Annotated[
+        str,
+        typer.Option(
+            "--series",
+            help="contacts, referrals, assessments, section47, cp_plans, cla_starts, "
+            "service_requests, or looked_after (children in care by placement type, projected).",
+        ),
+    ] = "referrals",
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    by: Annotated[
+        str | None, typer.Option(help="Split by source, locality, team, service, ...")
+    ] = None,
+    source: Annotated[
+        str | None, typer.Option(help="Only these sources, comma-separated (e.g. 2A,2B: schools).")
+    ] = None,
+    service: Annotated[
+        str | None, typer.Option(help="Only requests for this service (service_requests).")
+    ] = None,
+    freq: Annotated[str, typer.Option(help="W (weeks from Monday) or M (months).")] = "W",
+    interruption: Annotated[
+        str | None,
+        typer.Option(help="Measure an event: START:END, e.g. 2020-03-23:2020-09-01."),
+    ] = None,
+    recovery_weeks: Annotated[
+        int, typer.Option(help="Weeks after the interruption counted as its recovery.")
+    ] = 8,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+) -> None:
+    """Demand over time: counts, seasonality, school-term effect, breaks and forecasts."""
+    from csc_insight.analysis import demand as analysis
+    from csc_insight.analysis import terms
+    from csc_insight.analysis.placements import placement_forecast
+    from csc_insight.indicators import targets
+
+    if freq not in ("W", "M"):
+        _fail(f"--freq must be W or M, not {freq!r}.")
+    filters: dict[str, list[str]] = {}
+    if source:
+        filters["source"] = [s.strip() for s in source.split(",") if s.strip()]
+    if service:
+        filters["service"] = [service]
+    home_dir, warehouse = _open_warehouse(home, backend)
+    calendar = terms.from_config(targets.load(home_dir).raw)
+    with warehouse:
+        if series_name == "looked_after":
+            payload = placement_forecast(warehouse).as_dict()
+        elif interruption:
+            event = analysis.parse_range(interruption)
+            payload = analysis.demand_interruption(
+                warehouse, series_name, event, calendar, by, filters, freq, recovery_weeks
+            )
+        else:
+            payload = analysis.demand(warehouse, series_name, calendar, by, filters, freq)
+    if as_json:
+        out.print_json(json.dumps(payload))
+        return
+    if series_name == "looked_after":
+        for row in payload["months"]:
+            if row["group"] == "all":
+                out.print(
+                    f"{row['month_end']}: {row['mean']:.0f} children looked after "
+                    f"(95% interval {row['lower95']:.0f} to {row['upper95']:.0f})"
+                )
+        return
+    out.print(f"[bold]{payload['title']}[/] {payload['first']} to {payload['last']}")
+    school = payload.get("term_ratio_school_sources")
+    if school:
+        out.print(school["sentence"])
+    for group, g in payload["groups"].items():
+        out.print(f"\n[bold]{escape(group)}[/]")
+        if "error" in g:
+            out.print(escape(g["error"]))
+            continue
+        if interruption:
+            out.print(escape(g["sentence"]))
+            continue
+        if g["term_ratio"]:
+            out.print(escape(g["term_ratio"]["sentence"]))
+        for b in g["breaks"]:
+            change = "" if b["change_pct"] is None else f" ({b['change_pct']:+.0f}%)"
+            out.print(f"Change in level from {b['date']}{change}")
+        if g["backtest"]:
+            out.print(escape(g["backtest"]["verdict"]))
+        if g["forecast"]:
+            total = sum(m["mean"] for m in g["forecast"]["months"])
+            out.print(f"Forecast for the next 12 months: about {total:,.0f}.")
+
+
+@app.command()
+def impact(
+    service: Annotated[str, typer.Option("--service", help="The service, as recorded.")],
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    outcome: Annotated[str, typer.Option(help="Outcome measure (attendance).")] = "attendance",
+    comparison: Annotated[
+        str, typer.Option(help="matched, all or not_served (see docs/demand-and-impact.md).")
+    ] = "matched",
+    terms_each_side: Annotated[
+        int, typer.Option("--terms", help="Terms compared before and after the start.")
+    ] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the estimate as JSON.")] = False,
+) -> None:
+    """Did a local service change an outcome? Difference-in-differences against similar
+    children, with a confidence interval and a plain-English verdict."""
+    from csc_insight.analysis.impact import impact as estimate
+
+    _, warehouse = _open_warehouse(home, backend)
+    with warehouse:
+        result = estimate(warehouse, service, outcome, comparison, terms_each_side)
+    if as_json:
+        out.print_json(json.dumps(result.as_dict()))
+        return
+    out.print(escape(result.verdict))
+    out.print(f"[dim]{escape(result.method)}[/]")
+
+
+@app.command()
+def evaluate(
+    service: Annotated[str, typer.Option("--service", help="The service, as recorded.")],
+    output: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    outcome: Annotated[str, typer.Option(help="Outcome measure (attendance).")] = "attendance",
+) -> None:
+    """Write a project evaluation report for one service: reach, timeliness, repeat use,
+    outcomes with the impact estimate, and what service users said."""
+    from csc_insight.reports.evaluation import write_report
+
+    _, warehouse = _open_warehouse(home, backend)
+    with warehouse:
+        path = write_report(warehouse, service, output, outcome)
+    out.print(f"Evaluation report for {escape(service)} written to {path}")
 
 
 def run() -> None:

@@ -42,6 +42,9 @@ from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse
 
 Progress = Callable[[str, float], None]
 ONS_POPULATION = f"{POPULATION}.{population.ONS_MID_YEAR}"
+CENSUS_POPULATION = f"{POPULATION}.{population.CENSUS_ETHNICITY}"
+# Files that name an authority on every row, so they need none for the whole file.
+PER_ROW_AUTHORITY = frozenset({CIN_CENSUS, ONS_POPULATION, CENSUS_POPULATION})
 # Tables fed by several files that each know different columns of one row (AD1 and
 # placed_for_adoption both describe an adoption; the CIN census, 903 and local extracts each
 # know part of a child). The store keeps only the last row per key within a load, so these
@@ -458,7 +461,7 @@ def _default_la(detections: list[tuple[Detection, Path]], given: str | None) -> 
         return ons_code(given)
     named = {ons_code(d.la_code) for d, _ in detections if d.la_code}
     # ONS population files name an authority on every row; the others need one for the file.
-    needs = [d for d, _ in detections if d.dataset not in (CIN_CENSUS, ONS_POPULATION)]
+    needs = [d for d, _ in detections if d.dataset not in PER_ROW_AUTHORITY]
     if len(named) == 1:
         return named.pop()
     if needs and not named:
@@ -479,7 +482,7 @@ def _file_la(d: Detection, given: str | None, default: str | None) -> str:
         return ons_code(given)
     if d.la_code:
         return ons_code(d.la_code)
-    if d.dataset == ONS_POPULATION:
+    if d.dataset in (ONS_POPULATION, CENSUS_POPULATION):
         return default or ""  # every row names its own authority
     if default is None:  # pragma: no cover - _default_la raised already
         raise InputError(f"{d.path}: cannot tell which authority this file belongs to.")

@@ -56,6 +56,54 @@ SETTINGS: tuple[Setting, ...] = (
         "on: ingest also keeps pseudonym -> own identifier in reidentification.duckdb in the "
         "workspace (owner-only file, never in the warehouse) for authorised analysts.",
     ),
+    Setting(
+        "state_url",
+        "CSC_INSIGHT_STATE_URL",
+        "",
+        "App state (users, sessions, audit log, actions, uploads): sqlite:///path/file.sqlite "
+        "(default: appstate.sqlite in the workspace) or postgresql://user:pass@host/db for a "
+        "shared deployment.",
+    ),
+    Setting(
+        "session_idle_minutes",
+        "CSC_INSIGHT_SESSION_IDLE_MINUTES",
+        "30",
+        "A signed-in session ends after this many minutes without a request.",
+    ),
+    Setting(
+        "session_max_hours",
+        "CSC_INSIGHT_SESSION_MAX_HOURS",
+        "8",
+        "A signed-in session ends this many hours after log-in, however busy.",
+    ),
+    Setting(
+        "login_attempts",
+        "CSC_INSIGHT_LOGIN_ATTEMPTS",
+        "5",
+        "Failed log-ins allowed per user name in 15 minutes (four times as many per address) "
+        "before further attempts are refused until the window passes.",
+    ),
+    Setting(
+        "auth_header",
+        "CSC_INSIGHT_AUTH_HEADER",
+        "",
+        "Trust this request header (e.g. X-Remote-User) as the signed-in user name, as set by "
+        "a council's single-sign-on reverse proxy; only from trusted_proxies. The user must "
+        "exist (csc-insight users add NAME --role ROLE --sso-only). Empty: local log-in only.",
+    ),
+    Setting(
+        "trusted_proxies",
+        "CSC_INSIGHT_TRUSTED_PROXIES",
+        "127.0.0.1,::1",
+        "Comma-separated addresses of reverse proxies whose identity header and "
+        "X-Forwarded-Proto are believed.",
+    ),
+    Setting(
+        "upload_max_mb",
+        "CSC_INSIGHT_UPLOAD_MAX_MB",
+        "500",
+        "Largest upload accepted by the web app, in megabytes.",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -18,6 +18,7 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
 from lxml import etree
 
 from csc_insight.datasets import formats
@@ -25,6 +26,8 @@ from csc_insight.datasets.conform import PARENT_ROW, RawTable, string_table
 from csc_insight.errors import InputError
 
 SEP = "\x1f"
+# Children read between moves of their rows from Python lists into Arrow (bounds memory).
+FLUSH_EVERY = 50_000
 RECORD_TABLES = (
     "children",
     "referrals",
@@ -98,19 +101,29 @@ def root_and_header(path: Path) -> tuple[str, CinHeader]:
 
 @dataclass
 class _Rows:
-    """Column lists for one target table, appended to row by row."""
+    """Rows for one target table: tuples appended one record at a time, moved into Arrow
+    columns by ``flush`` so a large file never holds all its rows as Python strings."""
 
     columns: tuple[str, ...]
-    data: dict[str, list[str | None]] = field(default_factory=dict)
+    pending: list[tuple[str | None, ...]] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self.data = {c: [] for c in self.columns}
+    done: list[pa.Table] = field(default_factory=list)
 
     def add(self, row: int, values: dict[str, str | None]) -> None:
         self.rows.append(row)
-        for c in self.columns:
-            self.data[c].append(values.get(c))
+        self.pending.append(tuple(map(values.get, self.columns)))
+
+    def flush(self) -> None:
+        if not self.rows and self.done:
+            return
+        empty: list[tuple[()]] = [()] * len(self.columns)
+        columns = list(zip(*self.pending, strict=True)) if self.pending else empty
+        self.done.append(string_table(dict(zip(self.columns, columns, strict=True)), self.rows))
+        self.pending, self.rows = [], []
+
+    def table(self) -> pa.Table:
+        self.flush()
+        return self.done[0] if len(self.done) == 1 else pa.concat_tables(self.done)
 
 
 _CHILD_FIELDS = {
@@ -156,7 +169,25 @@ LABELS: dict[str, dict[str, str]] = {
     "cp_plans": {"child_id": "LAchildID"} | {v: k for k, v in _CPP_FIELDS.items()},
     "cp_reviews": {"child_id": "LAchildID", "review_date": "CPPreviewDate"},
 }
-_RECORD_TAGS = {"CINdetails", "Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans"}
+_INNER_RECORDS = ("Assessments", "CINPlanDates", "Section47", "ChildProtectionPlans")
+_RECORD_TAGS = {"CINdetails", *_INNER_RECORDS}
+# What each element feeds: (where, name). where is a record tag (a field of the record being
+# read, if one is open), _PERSON (a field of the child), _RECORD (the element starts a
+# record) or _SPECIAL; elements not listed are skipped without reading their text.
+_RECORD, _PERSON, _SPECIAL = "record", "person", "special"
+_SPEC: dict[str, tuple[str, str]] = {
+    **{tag: (_RECORD, tag) for tag in _RECORD_TAGS},
+    **{tag: (_PERSON, name) for tag, name in _CHILD_FIELDS.items()},
+    **{tag: ("CINdetails", name) for tag, name in _REFERRAL_FIELDS.items()},
+    **{tag: ("Assessments", name) for tag, name in _ASSESSMENT_FIELDS.items()},
+    **{tag: ("CINPlanDates", name) for tag, name in _CIN_PLAN_FIELDS.items()},
+    **{tag: ("Section47", name) for tag, name in _S47_FIELDS.items()},
+    **{tag: ("ChildProtectionPlans", name) for tag, name in _CPP_FIELDS.items()},
+    **{
+        tag: (_SPECIAL, tag)
+        for tag in ("Disability", "AssessmentFactors", "DateOfInitialCPC", "CPPreviewDate")
+    },
+}
 
 
 def _ordinal(seen: dict[str, int], key: str) -> str:
@@ -190,53 +221,52 @@ class _ChildParser:
         records: list[tuple[str, int, dict[str, str | None], list[str]]] = []
         current: dict[str, tuple[int, dict[str, str | None], list[str]]] = {}
         size = 0
-        for size, el in enumerate(child.iter(etree.Element), start=1):
+        for el in child.iter(etree.Element):
+            size += 1
             tag = el.tag
             if tag[0] == "{":
                 tag = _local(tag)
-            number = first_number + size - 1
-            if tag in _RECORD_TAGS:
-                rec: tuple[int, dict[str, str | None], list[str]] = (number, {}, [])
+            spec = _SPEC.get(tag)
+            if spec is None:
+                continue
+            where, name = spec
+            if where == _RECORD:
+                rec: tuple[int, dict[str, str | None], list[str]] = (
+                    first_number + size - 1,
+                    {},
+                    [],
+                )
                 current[tag] = rec
                 if tag == "CINdetails":
-                    for inner in (
-                        "Assessments",
-                        "CINPlanDates",
-                        "Section47",
-                        "ChildProtectionPlans",
-                    ):
+                    for inner in _INNER_RECORDS:
                         current.pop(inner, None)
-                records.append((tag, number, rec[1], rec[2]))
-                continue
-            text = el.text
-            if tag in _CHILD_FIELDS:
-                person[_CHILD_FIELDS[tag]] = text
+                records.append((tag, rec[0], rec[1], rec[2]))
+            elif where == _PERSON:
+                person[name] = el.text
+            elif where != _SPECIAL:
+                found = current.get(where)
+                if found is not None:
+                    found[1][name] = el.text
             elif tag == "Disability":
+                text = el.text
                 if text and text.strip():
                     disabilities.append(text.strip())
-            elif tag in _REFERRAL_FIELDS and "CINdetails" in current:
-                current["CINdetails"][1][_REFERRAL_FIELDS[tag]] = text
-            elif tag in _ASSESSMENT_FIELDS and "Assessments" in current:
-                current["Assessments"][1][_ASSESSMENT_FIELDS[tag]] = text
-            elif tag == "AssessmentFactors" and "Assessments" in current:
-                if text and text.strip():
+            elif tag == "AssessmentFactors":
+                text = el.text
+                if "Assessments" in current and text and text.strip():
                     current["Assessments"][2].append(text.strip())
-            elif tag in _CIN_PLAN_FIELDS and "CINPlanDates" in current:
-                current["CINPlanDates"][1][_CIN_PLAN_FIELDS[tag]] = text
-            elif tag in _S47_FIELDS and "Section47" in current:
-                current["Section47"][1][_S47_FIELDS[tag]] = text
             elif tag == "DateOfInitialCPC":
                 parent = el.getparent()
                 owner = _local(parent.tag) if parent is not None else ""
                 if owner == "Section47" and "Section47" in current:
-                    current["Section47"][1]["icpc_date"] = text
+                    current["Section47"][1]["icpc_date"] = el.text
                 elif "CINdetails" in current:
-                    current["CINdetails"][1]["icpc_date"] = text
-            elif tag in _CPP_FIELDS and "ChildProtectionPlans" in current:
-                current["ChildProtectionPlans"][1][_CPP_FIELDS[tag]] = text
-            elif tag == "CPPreviewDate" and "ChildProtectionPlans" in current:
+                    current["CINdetails"][1]["icpc_date"] = el.text
+            elif "ChildProtectionPlans" in current:  # CPPreviewDate
                 # A review is a record of its own: the tag is the whole record.
-                records.append(("CPPreviewDate", number, {"review_date": text}, []))
+                records.append(
+                    ("CPPreviewDate", first_number + size - 1, {"review_date": el.text}, [])
+                )
 
         raw_child = (person.get("child_id") or "").strip()
         person["child_id"] = raw_child
@@ -288,11 +318,15 @@ class _ChildParser:
             t[name].add(number, {**values, **common, id_col: key})
         _apply_referral_icpc(s47_icpc, ref_icpc)
 
+    def flush(self) -> None:
+        """Move the rows read so far into Arrow."""
+        for rows in self.tables.values():
+            rows.flush()
+
     def raw_tables(self) -> list[RawTable]:
         out: list[RawTable] = []
         for name in RECORD_TABLES:
-            rows = self.tables[name]
-            data = string_table(rows.data, rows.rows)
+            data = self.tables[name].table()
             if PARENT_ROW in data.column_names:
                 idx = data.column_names.index(PARENT_ROW)
                 data = data.set_column(idx, PARENT_ROW, data.column(PARENT_ROW).cast("int64"))
@@ -349,9 +383,13 @@ def read(path: Path) -> tuple[list[RawTable], CinHeader]:
     try:
         walker = _children(path)
         item = next(walker, None)
+        read = 0
         while item is not None:
             child, number = item
             size = parser.parse(child, number)
+            read += 1
+            if read % FLUSH_EVERY == 0:
+                parser.flush()
             try:
                 item = walker.send(size)
             except StopIteration:

@@ -9,7 +9,7 @@ Everything is vectorised with pyarrow/numpy so a national CIN census year types 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -456,7 +456,9 @@ def empty_quarantine() -> pa.Table:
     return model.table("quarantine").schema().to_pyarrow().empty_table()
 
 
-def string_table(columns: dict[str, list[str | None]], source_rows: Sequence[int]) -> pa.Table:
+def string_table(
+    columns: Mapping[str, Sequence[str | None]], source_rows: Sequence[int]
+) -> pa.Table:
     """A raw table from Python lists, with source_row."""
     arrays = {k: pa.array(v, pa.string()) for k, v in columns.items()}
     arrays[SOURCE_ROW] = pa.array(source_rows, pa.int64())

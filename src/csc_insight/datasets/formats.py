@@ -369,6 +369,12 @@ LOCAL_CONTRACTS: dict[str, LocalContract] = {
     ),
 }
 LIKERT_PREFIX = "q_"
+# Overall rating columns (optional, read like the q_ columns) -> the feedback_scores item they
+# become and the top of their scale; the scale is said by the column name, never guessed.
+FEEDBACK_RATINGS: dict[str, tuple[str, int]] = {
+    "overall_rating": ("Overall rating (1-5)", 5),
+    "overall_rating_10": ("Overall rating (1-10)", 10),
+}
 LOCAL_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 
 

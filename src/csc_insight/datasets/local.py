@@ -136,7 +136,9 @@ def read(path: Path, contract: str) -> list[RawTable]:
         return _service_involvements(data, labels)
     if contract == "attendance":
         return [_attendance(data, labels), _children_seen(data, labels)]
-    return [*_feedback(data, labels), _children_seen(data, labels)]
+    # child_id is optional in a feedback extract: anonymous surveys name no child.
+    seen = [_children_seen(data, labels)] if "child_id" in data.column_names else []
+    return [*_feedback(data, labels), *seen]
 
 
 def _children_seen(data: pa.Table, labels: dict[str, str]) -> RawTable:
@@ -218,14 +220,18 @@ def _feedback(data: pa.Table, labels: dict[str, str]) -> list[RawTable]:
         labels,
     )
     items = [c for c in data.column_names if c.startswith(formats.LIKERT_PREFIX)]
+    items += [c for c in formats.FEEDBACK_RATINGS if c in data.column_names]
     parts: list[pa.Table] = []
     for item in items:
         answers = blank_to_null(data.column(item).combine_chunks())
         answered = pc.is_valid(answers)
         label = labels[item]
-        # The survey's own wording, without the contract's q_ marker.
+        # The survey's own wording, without the contract's q_ marker; an overall rating is
+        # named with its scale so the analysis knows it.
         shown = (
-            label[len(formats.LIKERT_PREFIX) :]
+            formats.FEEDBACK_RATINGS[item][0]
+            if item in formats.FEEDBACK_RATINGS
+            else label[len(formats.LIKERT_PREFIX) :]
             if label.lower().startswith(formats.LIKERT_PREFIX)
             else label
         )
@@ -242,9 +248,22 @@ def _feedback(data: pa.Table, labels: dict[str, str]) -> list[RawTable]:
             )
         )
 
+    ten = pa.array(
+        [label for label, top in formats.FEEDBACK_RATINGS.values() if top == 10], pa.string()
+    )
+
+    def out_of(t: pa.Table, top: int) -> pa.Array:
+        on_scale = pc.is_in(t.column("item"), ten)
+        if top == 5:
+            on_scale = pc.invert(on_scale)
+        score = t.column("score")
+        return pc.and_(on_scale, pc.or_(pc.less(score, 1), pc.greater(score, top)))
+
     def score_in_range(t: pa.Table) -> tuple[pa.Array, str, str]:
-        outside = pc.or_(pc.less(t.column("score"), 1), pc.greater(t.column("score"), 5))
-        return outside, "score", "the score is not between 1 and 5"
+        return out_of(t, 5), "score", "the score is not between 1 and 5"
+
+    def rating_in_range(t: pa.Table) -> tuple[pa.Array, str, str]:
+        return out_of(t, 10), "score", "the 1-10 rating is not between 1 and 10"
 
     schema = pa.schema(
         [
@@ -261,6 +280,6 @@ def _feedback(data: pa.Table, labels: dict[str, str]) -> list[RawTable]:
             "feedback_scores",
             scores,
             {"score": "score"},
-            checks=(score_in_range,),
+            checks=(score_in_range, rating_in_range),
         ),
     ]

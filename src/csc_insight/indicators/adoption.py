@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import ibis
 
 from csc_insight.indicators.cla import episodes
@@ -18,6 +20,7 @@ from csc_insight.indicators.registry import (
 
 ADOPTED = ("E11", "E12")
 PLACED_FOR_ADOPTION = ("A5", "A6")
+PLACED_WITH_FOSTER_CARERS = ("A3", "A4")  # placed for adoption with current foster carers
 PLACEMENT_ORDER = "E1"
 SCORECARD_YEARS = 3
 
@@ -35,19 +38,46 @@ def adopted_children(t: Tables, start: object, end: object) -> ibis.Table:
     )
     history = e.join(adopted, ["la_code", "child_id"])
     history = history.filter(history.decom <= history.adopted_on)
-    per_child = history.group_by(["la_code", "child_id", "adopted_on"]).aggregate(
+    keys = ["la_code", "child_id", "adopted_on"]
+    per_child = history.group_by(keys).aggregate(
         entered_care=history.decom.max(where=history.rne == "S"),
-        placed=history.decom.min(where=history.place.isin(PLACED_FOR_ADOPTION)),
+        adoptive=history.decom.min(where=history.place.isin(PLACED_FOR_ADOPTION)),
+        with_carers=history.decom.min(where=history.place.isin(PLACED_WITH_FOSTER_CARERS)),
         placement_order=history.decom.min(where=history.ls == PLACEMENT_ORDER),
     )
+    # A child adopted by its foster carers moved in with its adoptive family when it moved in
+    # with those carers: the start of the placement just before it became adoptive (A3/A4).
+    marked = history.join(per_child.select(*keys, "with_carers"), keys)
+    carers_start = marked.group_by(keys).aggregate(
+        carers_start=marked.decom.max(
+            where=(marked.decom < marked.with_carers)
+            & (marked.rne != "L")
+            & ~marked.place.isin(PLACED_FOR_ADOPTION + PLACED_WITH_FOSTER_CARERS)
+        )
+    )
+    per_child = per_child.left_join(carers_start, keys)
+    by_carers = per_child.with_carers.notnull() & (
+        per_child.adoptive.isnull() | (per_child.with_carers < per_child.adoptive)
+    )
+    per_child = per_child.mutate(
+        placed=ibis.ifelse(
+            by_carers,
+            ibis.coalesce(per_child.carers_start, per_child.with_carers),
+            per_child.adoptive,
+        )
+    ).select(*keys, "entered_care", "placed", "placement_order")
     a = t.adoptions.select("la_code", "child_id", "date_match", "foster_care")
     return per_child.left_join(a, ["la_code", "child_id"])
 
 
 def scorecard_window(period: Period) -> tuple[object, object]:
-    """The three years ending with the period, as the adoption scorecard averages them."""
-    start = period.start.replace(year=period.start.year - (SCORECARD_YEARS - 1))
-    return start, period.end
+    """The three years ending with the period, as the adoption scorecard averages them.
+
+    Three years back from the day after the period ends, so a quarter or a month still
+    averages over 36 months (1 April 2022 to 31 March 2025 for 2024-25 and for its Q4).
+    """
+    after = period.end + timedelta(days=1)  # always the first of a month
+    return after.replace(year=after.year - SCORECARD_YEARS), period.end
 
 
 @register

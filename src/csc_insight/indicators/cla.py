@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import ibis
 
@@ -40,6 +40,13 @@ def looked_after_at(t: Tables, day: object) -> ibis.Table:
     """Children's episodes open on ``day`` (one per child)."""
     e = episodes(t)
     return e.filter(open_at(e.decom, e.dec, day))
+
+
+def _one_per_child(e: ibis.Table, order_by: list[Any]) -> ibis.Table:
+    """The first episode of each child in the given order."""
+    window = ibis.window(group_by=[e.la_code, e.child_id], order_by=order_by)
+    e = e.mutate(_occasion=ibis.row_number().over(window))
+    return e.filter(e._occasion == 0).drop("_occasion")
 
 
 class _LookedAfterAt31March(Indicator):
@@ -102,7 +109,9 @@ class ChildrenStartedToBeLookedAfter(Indicator):
 
     def records(self, t: Tables, period: Period) -> ibis.Table:
         e = episodes(t)
-        return e.filter((e.rne == "S") & during(e.decom, period))
+        e = e.filter((e.rne == "S") & during(e.decom, period))
+        # DfE counts only the first occasion a child started in the year (ages are then).
+        return _one_per_child(e, [e.decom])
 
 
 @register
@@ -124,7 +133,9 @@ class ChildrenCeasedToBeLookedAfter(Indicator):
 
     def records(self, t: Tables, period: Period) -> ibis.Table:
         e = episodes(t)
-        return e.filter(during(e.dec, period) & ~e.rec.fill_null("").isin(STILL_IN_CARE))
+        e = e.filter(during(e.dec, period) & ~e.rec.fill_null("").isin(STILL_IN_CARE))
+        # DfE counts only the last occasion a child ceased in the year (ages are then).
+        return _one_per_child(e, [e.dec.desc(), e.decom.desc()])
 
 
 class _PerChildAt31March(Indicator):

@@ -20,6 +20,9 @@ from csc_insight.indicators.registry import (
     Unit,
 )
 
+# Dimensions child population estimates are published (or supplied locally) by.
+POPULATION_DIMENSIONS = frozenset({"sex", "age_band", "ethnic_group", "ethnicity", "locality"})
+
 
 def dimensions_for(indicator: Indicator) -> list[str]:
     """The breakdowns that make sense for an indicator."""
@@ -80,7 +83,13 @@ def _value(indicator: Indicator, row: dict[str, Any]) -> tuple[float | None, ...
 def _population(
     t: Tables, period: Period, indicator: Indicator, breakdown: list[str]
 ) -> ibis.Table | None:
-    """Child population matching the breakdown, for the estimate year nearest the period."""
+    """Child population matching the breakdown, for the estimate year nearest the period.
+
+    None when there is no population for it: none loaded, or a breakdown populations are not
+    counted by (disability, team, referral source): the counts are then shown with no rate.
+    """
+    if any(d not in POPULATION_DIMENSIONS for d in breakdown):
+        return None
     pop = t.population
     children = t.children.select("la_code").distinct()
     pop = pop.filter(pop.la_code.isin(children.la_code))

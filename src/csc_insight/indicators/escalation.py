@@ -7,12 +7,20 @@ a child-level list for analysts, never shown to viewers.
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 import ibis
 
 from csc_insight.indicators.registry import Indicator, Polarity, Tables, Unit, register
+
+
+def months_before(day: date, months: int) -> date:
+    """The same day ``months`` calendar months earlier (the month's last day if it is short)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 @dataclass(frozen=True)
@@ -50,14 +58,14 @@ def candidates(
 ) -> list[dict[str, object]]:
     """The escalation list on ``as_of``: one row per child with counts and a plain reason."""
     th = thresholds or EscalationThresholds()
-    since = as_of - timedelta(days=round(th.months * 365.25 / 12))
+    since = months_before(as_of, th.months)
     r = t.referrals
     r = r.filter(r.referral_date.between(since, as_of))
     refs = r.group_by(["la_code", "child_id"]).aggregate(referrals=r.count())
     s = t.service_involvements
     s = s.filter(s.date_requested.between(since, as_of))
     svc = s.group_by(["la_code", "child_id"]).aggregate(
-        service_requests=s.count(), services=s.service.group_concat(", ")
+        service_requests=s.count(), services=s.service.collect()
     )
     both = refs.outer_join(svc, ["la_code", "child_id"])
     both = both.mutate(
@@ -71,6 +79,8 @@ def candidates(
     ).order_by([ibis.desc("referrals"), ibis.desc("service_requests"), "child_id"])
     rows = flagged.to_pyarrow().to_pylist()
     for row in rows:
+        # Sorted here: engines concatenate in no particular order (group_concat has none).
+        row["services"] = ", ".join(sorted(row["services"])) if row["services"] else None
         reasons = []
         if row["referrals"] >= th.referrals:
             reasons.append(f"{row['referrals']} referrals in {th.months} months")

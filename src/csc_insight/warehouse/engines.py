@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlparse
+from urllib.parse import parse_qsl
 
 import ibis
 from ibis.backends import BaseBackend
@@ -85,17 +85,31 @@ def connect(url: str) -> BaseBackend:
         ) from exc
 
 
+def spark_settings(url: str) -> tuple[str, dict[str, str]]:
+    """The master and Spark settings of a pyspark:// URL.
+
+    ``pyspark://local[2]`` names the master (plain ``pyspark`` means local on all cores); query
+    parameters are Spark settings, e.g. ``?spark.sql.catalogImplementation=hive`` to keep the
+    tables in a metastore between runs, or ``?spark.sql.warehouse.dir=/data/warehouse``.
+    """
+    # Not urlparse: it takes local[2] for a malformed IPv6 host.
+    rest = url.split("://", 1)[1] if "://" in url else ""
+    master, _, query = rest.partition("?")
+    master = master or "local[*]"
+    settings = {
+        "spark.ui.enabled": "false",
+        "spark.sql.session.timeZone": "UTC",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+    }
+    settings.update(parse_qsl(query, keep_blank_values=True))
+    return master, settings
+
+
 def _connect_spark(url: str) -> BaseBackend:
     from pyspark.sql import SparkSession
 
-    parsed = urlparse(url)
-    # pyspark://local[2] style URLs name the master; plain "pyspark" means local on all cores.
-    master = (parsed.netloc + parsed.path) if parsed.netloc else "local[*]"
-    session = (
-        SparkSession.builder.master(master)
-        .appName("csc-insight")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    return ibis.pyspark.connect(session)
+    master, settings = spark_settings(url)
+    builder = SparkSession.builder.master(master).appName("csc-insight")
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    return ibis.pyspark.connect(builder.getOrCreate())

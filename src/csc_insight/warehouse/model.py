@@ -550,7 +550,13 @@ TABLES: tuple[Table, ...] = (
             LA,
             Column("response_id", "string", "The response (feedback table).", True),
             Column("item", "string", "Question label, as the survey names it.", True),
-            Column("score", "int64", "Answer on a 1 (very poor) to 5 (very good) scale.", True),
+            Column(
+                "score",
+                "int64",
+                "Answer on a 1 (very poor) to 5 (very good) scale; the overall_rating_10 item "
+                "is on a 1 to 10 scale.",
+                True,
+            ),
         ),
         key=("la_code", "response_id", "item"),
         sources=("local",),
@@ -565,8 +571,8 @@ TABLES: tuple[Table, ...] = (
             Column(
                 "age_band",
                 "string",
-                "0-17 for all children, or a DfE age band (Under 1, "
-                "1 to 4, 5 to 9, 10 to 15, 16 to 17).",
+                "0-17 for all children, a DfE age band (Under 1, 1 to 4, 5 to 9, 10 to 15, "
+                "16 to 17), or All ages (Census 2021 ethnic groups, all residents).",
                 True,
             ),
             Column("sex", "string", "Male or Female; blank for both."),
@@ -578,6 +584,76 @@ TABLES: tuple[Table, ...] = (
         ),
         key=("la_code", "year", "age_band", "sex", "ethnic_group", "ethnicity", "locality"),
         sources=("population",),
+    ),
+    Table(
+        "published_values",
+        "DfE's published figures for England, regions and every authority (Explore Education "
+        "Statistics tables, ONS child population), one value per row, for benchmarking.",
+        _cols(
+            Column(
+                "source", "string", "Published table, e.g. c1 or la_cla_placement_stability.", True
+            ),
+            Column("time_period", "string", "Period as published: 2025, or 202425.", True),
+            Column(
+                "year",
+                "int64",
+                "Year the period ends in: 2025 for the year to 31 March 2025 (or mid-2025 for "
+                "a population estimate).",
+                True,
+            ),
+            Column("geographic_level", "string", "National, Regional or Local authority.", True),
+            Column(
+                "area_code",
+                "string",
+                "E92000001 for England, the region's code, or the authority's ONS code (the "
+                "current one for its old LA code).",
+                True,
+            ),
+            Column("area_name", "string", "Name of the area as published."),
+            Column("old_la_code", "string", "DfE's three-digit LA code, for authorities."),
+            Column(
+                "region_code", "string", "Region the row gives (E13... for inner/outer London)."
+            ),
+            Column("measure", "string", "Measure (column) name as published.", True),
+            Column(
+                "breakdown",
+                "string",
+                'The row\'s filter columns as a JSON object, e.g. {"care_leaver_age":"19 to 21 '
+                'years"}; {} when the table has none.',
+                True,
+            ),
+            Column("value", "float64", "The figure; null when DfE publishes a symbol instead."),
+            Column(
+                "symbol",
+                "string",
+                "DfE's symbol in place of the figure: c suppressed, z not applicable, x not "
+                "available, k rounds to zero, u low reliability.",
+            ),
+        ),
+        key=("source", "time_period", "area_code", "measure", "breakdown"),
+        sources=("dfe_published",),
+    ),
+    Table(
+        "statistical_neighbours",
+        "Each authority's ten statistical neighbours in DfE's groupings (the 2025 model and the "
+        "April 2021 groupings), in order of closeness.",
+        _cols(
+            Column("model", "string", "Which grouping: 2025 or 2021.", True),
+            Column("la_code", "string", "ONS code of the authority (its old code if none).", True),
+            Column("old_la_code", "string", "DfE's three-digit LA code of the authority.", True),
+            Column("la_name", "string", "Name of the authority."),
+            Column("rank", "int64", "1 for the closest neighbour ... 10.", True),
+            Column("neighbour_code", "string", "ONS code of the neighbour.", True),
+            Column("neighbour_old_code", "string", "Three-digit LA code of the neighbour.", True),
+            Column("neighbour_name", "string", "Name of the neighbour."),
+            Column(
+                "closeness",
+                "string",
+                "DfE's band: Extremely close, Very close, Close, Somewhat close, Not close.",
+            ),
+        ),
+        key=("model", "la_code", "rank"),
+        sources=("dfe_published",),
     ),
     Table(
         "loads",

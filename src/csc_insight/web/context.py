@@ -1,24 +1,30 @@
-"""What every view shares: the app's configuration, the warehouse and page rendering."""
+"""What every view shares: configuration, who is asking, filters, rendering and downloads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import json
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import Response
 from fastapi.templating import Jinja2Templates
 
-from csc_insight.warehouse.model import FACT_TABLES, TABLES
-from csc_insight.warehouse.store import Warehouse
+from csc_insight.appstate import AppState
+from csc_insight.appstate import audit as audit_log
+from csc_insight.appstate.users import ADMIN, ANALYST, VIEWER, User
+from csc_insight.errors import ConfigError
+from csc_insight.indicators.periods import parse
+from csc_insight.web import auth, pages
+from csc_insight.web.charts import Chart, to_svg
 from csc_insight.web.formatting import Formatter
+from csc_insight.web.service import DataService, Filters
+from csc_insight.web.tables import DataTable, to_csv, to_xlsx
 
-# The service navigation: (path, label).
-NAVIGATION: tuple[tuple[str, str], ...] = (("/", "Overview"), ("/data", "Data loaded"))
-FACT_TABLE_NAMES = frozenset(t.name for t in FACT_TABLES)
+_FILTER_VALUE = re.compile(r"^[^\x00-\x1f<>]{1,100}$")
 
 
 @dataclass(frozen=True)
@@ -26,102 +32,182 @@ class WebConfig:
     """Set once by ``create_app``."""
 
     warehouse_url: str
-    formatter: Formatter
+    home: Path | None
+    threshold: int
+    upload_dir: Path
+    upload_max_bytes: int
 
 
 def config(request: Request) -> WebConfig:
-    """The app's configuration."""
     cfg: WebConfig = request.app.state.config
     return cfg
 
 
-@contextmanager
-def open_warehouse(request: Request) -> Iterator[Warehouse]:
-    """The warehouse, opened for one request (so loads can run between requests)."""
-    with Warehouse.connect(config(request).warehouse_url) as warehouse:
-        yield warehouse
+def service(request: Request) -> DataService:
+    svc: DataService = request.app.state.service
+    return svc
+
+
+def appstate(request: Request) -> AppState:
+    st: AppState = request.app.state.appstate
+    return st
+
+
+def formatter(request: Request, user: User | None) -> Formatter:
+    """Viewers get small numbers suppressed; analysts and admins see every figure."""
+    role = ANALYST if user is not None and user.can(ANALYST) else VIEWER
+    return Formatter(role, config(request).threshold)
+
+
+def filters(request: Request) -> Filters:
+    """The filters in the URL (period, team, locality, service), checked."""
+    q = request.query_params
+    period = (q.get("period") or "").strip() or None
+    if period is not None:
+        period = parse(period).label  # a clear 400 for a period csc-insight cannot read
+    values: dict[str, str | None] = {}
+    for name in ("team", "locality", "service"):
+        value = (q.get(name) or "").strip() or None
+        if value is not None and not _FILTER_VALUE.match(value):
+            raise ConfigError(f"The {name} filter {value!r} is not a name csc-insight can use.")
+        values[name] = value
+    return Filters(period=period, **values)
+
+
+def period_or_latest(request: Request, chosen: Filters) -> str | None:
+    return chosen.period or service(request).latest_period()
+
+
+def url(path: str, **params: str | None) -> str:
+    query = {k: v for k, v in params.items() if v}
+    return path + ("?" + urlencode(query) if query else "")
 
 
 def render(
-    request: Request, template: str, context: dict[str, Any], *, status_code: int = 200
+    request: Request,
+    template: str,
+    context: dict[str, Any],
+    *,
+    status_code: int = 200,
+    tables: list[DataTable] | None = None,
+    charts: list[Chart] | None = None,
 ) -> Response:
-    """A page from ``template``, with the navigation and formatter every page uses."""
+    """A page from ``template``; or, for ``?download=`` / ``?chart=``, one of its tables or
+    charts as a file (CSV, Excel or SVG), audited as an export."""
+    user = auth.current_user(request)
+    q = request.query_params
+    if q.get("download") and tables is not None:
+        return download(request, user, tables, q["download"], q.get("format", "csv"))
+    if q.get("chart") and charts is not None:
+        for chart in charts:
+            if chart.id == q["chart"]:
+                auth.audit(
+                    request,
+                    audit_log.EXPORT,
+                    target=request.url.path,
+                    detail=f"chart {chart.id} as svg",
+                )
+                return Response(
+                    to_svg(chart.spec),
+                    media_type="image/svg+xml",
+                    headers={"Content-Disposition": f'attachment; filename="{chart.id}.svg"'},
+                )
+        return Response("No such chart on this page.", status_code=404)
     templates: Jinja2Templates = request.app.state.templates
     path = request.url.path
+    svc: DataService | None = request.app.state.service
+    try:
+        shown = pages.visible(user, svc)
+    except Exception:  # an unopenable warehouse: the error page still gets a navigation
+        shown = pages.visible(user, None)
+    here = pages.current(path)
     nav = [
-        {"href": href, "text": text, "current": href == path, "active": href == path}
-        for href, text in NAVIGATION
+        {
+            "href": p.path,
+            "text": p.title,
+            "current": here is not None and here.path == p.path and p.path == path,
+            "active": here is not None and here.path == p.path,
+        }
+        for p in shown
     ]
-    fmt = config(request).formatter
-    full = {"nav": nav, "fmt": fmt, **context}
-    return templates.TemplateResponse(request, template, full, status_code=status_code)
+    fresh_cookie = None
+    csrf = getattr(request.state, "csrf", None) or request.cookies.get(auth.CSRF_COOKIE)
+    if csrf is None:  # first visit: the form and the cookie get the same new token
+        csrf = fresh_cookie = auth.new_csrf_cookie()
+    full = {
+        "nav": nav,
+        "user": user,
+        "fmt": formatter(request, user),
+        "csrf_token": csrf,
+        "tables_by_id": {t.id: t for t in tables or []},
+        "charts_by_id": {c.id: c for c in charts or []},
+        "is_admin": user is not None and user.can(ADMIN),
+        "is_analyst": user is not None and user.can(ANALYST),
+        **context,
+    }
+    response = templates.TemplateResponse(request, template, full, status_code=status_code)
+    if fresh_cookie is not None:
+        set_csrf_cookie(request, response, fresh_cookie)
+    return response
 
 
-@dataclass(frozen=True)
-class TableCount:
-    """Rows in one canonical table, with what the table holds."""
-
-    name: str
-    description: str
-    rows: int
-    about_children: bool
-
-
-def table_counts(warehouse: Warehouse) -> list[TableCount]:
-    """Rows in every canonical table, in the data model's order."""
-    counts = warehouse.counts()
-    return [
-        TableCount(t.name, t.description, counts.get(t.name, 0), t.name in FACT_TABLE_NAMES)
-        for t in TABLES
-    ]
+def set_csrf_cookie(request: Request, response: Response, value: str) -> None:
+    """The pre-log-in CSRF cookie (only when the browser has none yet)."""
+    response.set_cookie(
+        auth.CSRF_COOKIE,
+        value,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        path="/",
+    )
 
 
-def is_empty(counts: list[TableCount]) -> bool:
-    """True when no data about children has been loaded."""
-    return not any(c.rows for c in counts if c.about_children)
-
-
-@dataclass(frozen=True)
-class LoadRow:
-    """One entry of the loads log."""
-
-    load_id: str
-    started_at: datetime | None
-    finished_at: datetime | None
-    version: str
-    rows_read: int
-    rows_loaded: int
-    rows_quarantined: int
-
-
-def loads(warehouse: Warehouse, limit: int | None = None) -> list[LoadRow]:
-    """The loads log, newest first."""
-    t = warehouse.table("loads")
-    expr = t.order_by(t.finished_at.desc(), t.load_id.desc())
-    if limit is not None:
-        expr = expr.limit(limit)
-    rows = expr.to_pyarrow().to_pylist()
-    return [
-        LoadRow(
-            load_id=str(r["load_id"]),
-            started_at=r["started_at"],
-            finished_at=r["finished_at"],
-            version=str(r["csc_insight_version"] or ""),
-            rows_read=int(r["rows_read"] or 0),
-            rows_loaded=int(r["rows_loaded"] or 0),
-            rows_quarantined=int(r["rows_quarantined"] or 0),
+def download(
+    request: Request, user: User | None, tables: list[DataTable], table_id: str, fmt: str
+) -> Response:
+    for table in tables:
+        if table.id != table_id:
+            continue
+        if fmt not in ("csv", "xlsx"):
+            raise ConfigError("Downloads are csv or xlsx.")
+        auth.audit(
+            request,
+            audit_log.EXPORT,
+            target=request.url.path,
+            detail=json.dumps(
+                {
+                    "table": table.id,
+                    "format": fmt,
+                    "rows": len(table.rows),
+                    "child_level": table.child_level,
+                    "query": str(request.url.query),
+                }
+            ),
         )
-        for r in rows
-    ]
+        name = f"{table.id}.{fmt}"
+        if fmt == "csv":
+            body, media = to_csv(table), "text/csv; charset=utf-8"
+        else:
+            body = to_xlsx(table)
+            media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return Response(
+            body,
+            media_type=media,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    return Response("No such table on this page.", status_code=404, media_type="text/plain")
 
 
-def la_codes(warehouse: Warehouse, counts: list[TableCount]) -> list[str]:
-    """The authorities (ONS codes) whose data is loaded, sorted."""
-    found: set[str] = set()
-    for c in counts:
-        if c.rows and c.about_children:
-            t = warehouse.table(c.name)
-            if "la_code" in t.columns:
-                values = t.select("la_code").distinct().to_pyarrow().column(0).to_pylist()
-                found.update(str(v) for v in values if v)
-    return sorted(found)
+def download_links(request: Request, table_id: str) -> dict[str, str]:
+    """The CSV and Excel links for one table on the current page."""
+    base = {k: v for k, v in request.query_params.items() if k not in ("download", "format")}
+    return {
+        fmt: request.url.path + "?" + urlencode({**base, "download": table_id, "format": fmt})
+        for fmt in ("csv", "xlsx")
+    }
+
+
+def chart_link(request: Request, chart_id: str) -> str:
+    base = {k: v for k, v in request.query_params.items() if k not in ("chart", "download")}
+    return request.url.path + "?" + urlencode({**base, "chart": chart_id})
