@@ -5,9 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 ARGS ?=
 # Debian packages the tests need: the PostgreSQL 15 server (the tests start their own), a
-# Java runtime for the local Spark session, and chromium for the browser tests (Playwright
-# drives Debian's chromium; no browser is downloaded at run time).
-SYSTEM_PACKAGES := postgresql openjdk-17-jre-headless chromium
+# Java runtime for the local Spark session, chromium for the browser tests (Playwright
+# drives Debian's chromium; no browser is downloaded at run time), Pango for WeasyPrint's
+# PDF meeting packs, and poppler-utils (pdftotext) for the tests that read those PDFs.
+SYSTEM_PACKAGES := postgresql openjdk-17-jre-headless chromium libpango-1.0-0 libpangoft2-1.0-0 \
+	poppler-utils
 
 .PHONY: demo test lint typecheck bench lock clean system-deps
 

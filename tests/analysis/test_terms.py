@@ -18,8 +18,13 @@ from csc_insight.errors import ConfigError
 
 @pytest.mark.parametrize(
     ("year", "easter"),
-    [(1818, date(1818, 3, 22)), (2019, date(2019, 4, 21)), (2024, date(2024, 3, 31)),
-     (2025, date(2025, 4, 20)), (2038, date(2038, 4, 25))],
+    [
+        (1818, date(1818, 3, 22)),
+        (2019, date(2019, 4, 21)),
+        (2024, date(2024, 3, 31)),
+        (2025, date(2025, 4, 20)),
+        (2038, date(2038, 4, 25)),
+    ],
 )
 def test_easter_matches_published_dates(year: int, easter: date) -> None:
     assert easter_sunday(year) == easter

@@ -115,7 +115,7 @@ class Interruption:
 
 def _annual_wave(index: pd.DatetimeIndex, pairs: int = 2) -> pd.DataFrame:
     """Sine and cosine of the time of year: the smooth part of the annual pattern."""
-    angle = 2 * np.pi * index.dayofyear.to_numpy() / 365.25
+    angle = 2 * np.pi * index.day_of_year.to_numpy() / 365.25
     cols = {}
     for k in range(1, pairs + 1):
         cols[f"sin{k}"] = np.sin(k * angle)
@@ -285,7 +285,7 @@ def find_breaks(series: pd.Series, freq: str, min_weeks: int = 8) -> list[Break]
     if dec is not None:
         values = values - dec.seasonal
     min_size = min_weeks if freq == "W" else max(2, math.ceil(min_weeks / 4.35))
-    arr = values.to_numpy()
+    arr: FloatArray = np.asarray(values.to_numpy(), dtype=np.float64)
     cuts = binary_segmentation(arr, min_size=min_size)
     edges = [0, *cuts, len(arr)]
     out = []

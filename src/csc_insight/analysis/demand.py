@@ -43,7 +43,10 @@ def _clean(value: float | None) -> float | None:
 
 
 def _counts(s: pd.Series) -> list[dict[str, Any]]:
-    return [{"period": d.date().isoformat(), "count": int(v)} for d, v in s.items()]
+    return [
+        {"period": pd.Timestamp(d).date().isoformat(), "count": int(v)}
+        for d, v in zip(s.index, s.to_numpy(), strict=True)
+    ]
 
 
 def _term_ratio(s: pd.Series, calendar: TermCalendar, what: str) -> dict[str, Any] | None:
@@ -152,8 +155,11 @@ def demand(
     for col in shown:
         label = what or f"{weekly.title.lower()} ({by} {col})"
         groups[col] = _group(
-            weekly.counts[col], monthly.counts.get(col, monthly.counts.iloc[:, 0] * 0),
-            calendar, label, freq,
+            weekly.counts[col],
+            monthly.counts.get(col, monthly.counts.iloc[:, 0] * 0),
+            calendar,
+            label,
+            freq,
         )
     if rest:
         w_other = weekly.counts[rest].sum(axis=1)

@@ -78,7 +78,7 @@ def _exog(index: pd.DatetimeIndex, calendar: TermCalendar, origin: pd.Timestamp)
     # Keep every event column (zeros included) so training and future designs agree.
     for i in range(len(calendar.events)):
         for col in (f"event{i}", f"event{i}_recovery"):
-            x[col] = ev[col] if col in ev else 0.0
+            x[col] = ev[col] if col in ev.columns else 0.0
     return x
 
 
@@ -86,7 +86,7 @@ def _design(y: pd.Series, calendar: TermCalendar, horizon: int) -> pd.DataFrame:
     """Regressors for the months of ``y`` and the ``horizon`` months after it."""
     index = pd.DatetimeIndex(y.index)
     future = pd.date_range(index[-1] + pd.offsets.MonthBegin(1), periods=horizon, freq="MS")
-    return _exog(index.append(future), calendar, index[0])
+    return _exog(pd.DatetimeIndex(index.append(future)), calendar, index[0])
 
 
 def _fit_predict(

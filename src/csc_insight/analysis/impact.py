@@ -275,7 +275,7 @@ def impact(
     rows = pd.concat([t_rows.assign(served=1), c_rows.assign(served=0)], ignore_index=True)
     rows["treat"] = after_start(rows, this, periods)
     controls: list[str] = []
-    for k, (other, part) in enumerate(starts[starts["service"] != service].groupby("service")):
+    for k, (_, part) in enumerate(starts[starts["service"] != service].groupby("service")):
         flag = after_start(rows, part, periods)
         if flag.sum() > 0:
             rows[f"other{k}"] = flag
@@ -294,8 +294,8 @@ def impact(
     means: dict[str, dict[str, float]] = {}
     for label, part in (("served", t_rows), ("comparison", c_rows)):
         means[label] = {}
-        for when, flag in (("before", 0), ("after", 1)):
-            p = part[part["post"] == flag]
+        for when, post in (("before", 0), ("after", 1)):
+            p = part[part["post"] == post]
             w = p["w"] * p["weight"]
             means[label][when] = float((p["value"] * w).sum() / w.sum()) if len(p) else math.nan
     method = (

@@ -14,6 +14,7 @@ default): a change in entry thresholds or in the placement market is not foresee
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -57,7 +58,10 @@ def placement_group(code: str | None) -> str:
     return RESIDENTIAL if code in RESIDENTIAL_CODES else OTHER
 
 
-def states(bands: Sequence[str] = tuple(b for _, b in AGE_BANDS)) -> list[str]:
+BAND_LABELS: tuple[str, ...] = tuple(label for _, label in AGE_BANDS)
+
+
+def states(bands: Sequence[str] = BAND_LABELS) -> list[str]:
     """State labels, ``age band|placement group``."""
     return [f"{b}|{g}" for b in bands for g in GROUPS]
 
@@ -104,7 +108,7 @@ def segments(episodes: pd.DataFrame, end_of_data: date) -> pd.DataFrame:
                 if start < b < stop:
                     points.append(b)
             points.append(stop)
-            for a, b in zip(points, points[1:], strict=False):
+            for a, b in itertools.pairwise(points):
                 age = (a.year - dob.year) - ((a.month, a.day) < (dob.month, dob.day))
                 band = next(label for lo, label in reversed(AGE_BANDS) if age >= lo)
                 last = b == stop
@@ -145,31 +149,33 @@ def estimate(seg: pd.DataFrame, first: date, last: date, labels: list[str]) -> R
     entries = np.zeros(n)
     end_excl = last + timedelta(days=1)
     seg = seg.sort_values(["child_id", "start"]).reset_index(drop=True)
-    nxt = seg.groupby("child_id")["state"].shift(-1)
-    nxt_start = seg.groupby("child_id")["start"].shift(-1)
-    prev_end = seg.groupby("child_id")["end"].shift(1)
-    for k, r in enumerate(seg.itertuples(index=False)):
-        i = index[r.state]
-        a, b = max(r.start, first), min(r.end, end_excl)
+    child: list[str] = list(seg["child_id"])
+    state: list[str] = list(seg["state"])
+    start: list[date] = list(seg["start"])
+    end: list[date] = list(seg["end"])
+    leaves: list[bool | None] = list(seg["leaves"])
+    for k in range(len(seg)):
+        i = index[state[k]]
+        same_next = k + 1 < len(seg) and child[k + 1] == child[k]
+        same_prev = k > 0 and child[k - 1] == child[k]
+        a, b = max(start[k], first), min(end[k], end_excl)
         if b > a:
             exposure[i] += (b - a).days
         # An entry: a spell starting in the window with no spell ending the same day.
-        if first <= r.start <= last and (pd.isna(prev_end[k]) or prev_end[k] != r.start):
+        if first <= start[k] <= last and not (same_prev and end[k - 1] == start[k]):
             entries[i] += 1
-        if not first <= r.end <= last:
+        if not first <= end[k] <= last:
             continue
-        if r.leaves is True:
+        if leaves[k] is True:
             counts[i, n] += 1
-        elif r.leaves is False and not pd.isna(nxt[k]) and nxt_start[k] == r.end:
-            j = index[nxt[k]]
+        elif leaves[k] is False and same_next and start[k + 1] == end[k]:
+            j = index[state[k + 1]]
             if j != i:
                 counts[i, j] += 1
     days = (last - first).days + 1
     with np.errstate(divide="ignore", invalid="ignore"):
         rates = np.where(exposure[:, None] > 0, counts / exposure[:, None], 0.0)
-    return Rates(
-        labels, rates[:, :n], rates[:, n], entries / days, exposure, counts, entries, days
-    )
+    return Rates(labels, rates[:, :n], rates[:, n], entries / days, exposure, counts, entries, days)
 
 
 @dataclass(frozen=True)
@@ -248,11 +254,21 @@ def project(
     results = np.zeros((batches * per, months, n))
     for b in range(batches):
         exp_ = np.maximum(rates.exposure, 1.0)
-        moves = rng.gamma(rates.counts[:, :n] + 0.5, 1.0 / exp_[:, None]) * (rates.counts[:, :n] > 0)
+        moves = rng.gamma(rates.counts[:, :n] + 0.5, 1.0 / exp_[:, None]) * (
+            rates.counts[:, :n] > 0
+        )
         exits = rng.gamma(rates.counts[:, n] + 0.5, 1.0 / exp_) * (rates.counts[:, n] > 0)
         entries = rng.gamma(rates.entry_counts + 0.5, 1.0 / rates.days) * (rates.entry_counts > 0)
-        drawn = Rates(rates.states, moves, exits, entries, rates.exposure, rates.counts,
-                      rates.entry_counts, rates.days)
+        drawn = Rates(
+            rates.states,
+            moves,
+            exits,
+            entries,
+            rates.exposure,
+            rates.counts,
+            rates.entry_counts,
+            rates.days,
+        )
         step = expm(drawn.generator())  # daily transition probabilities, rows sum to 1
         step = np.clip(step, 0.0, None)
         step /= step.sum(axis=1, keepdims=True)
@@ -295,7 +311,10 @@ def placement_forecast(
     c = warehouse.table("children").select("la_code", "child_id", "date_of_birth")
     j = e.left_join(c, [e.la_code == c.la_code, e.child_id == c.child_id])
     df = j.select(
-        child_id=j.la_code + ":" + j.child_id, decom=j.decom, dec=j.dec, place=j.place,
+        child_id=j.la_code + ":" + j.child_id,
+        decom=j.decom,
+        dec=j.dec,
+        place=j.place,
         date_of_birth=j.date_of_birth,
     ).to_pandas()
     if df.empty:
@@ -316,7 +335,9 @@ def placement_forecast(
     for s in open_now["state"]:
         initial[labels.index(s)] += 1
     frame = project(rates, initial, last, months, simulations, seed)
-    by_group = {g: int(sum(initial[i] for i, s in enumerate(labels) if s.endswith(g))) for g in GROUPS}
+    by_group = {
+        g: int(sum(initial[i] for i, s in enumerate(labels) if s.endswith(g))) for g in GROUPS
+    }
     by_group["all"] = int(initial.sum())
     return Projection(frame, last, by_group, (first, last), simulations)
 

@@ -134,7 +134,8 @@ class TermRatio:
 
     def sentence(self, what: str) -> str:
         return (
-            f"{what} ran at {self.ratio:.2f} times the holiday level in school term weeks "
+            f"{what[:1].upper()}{what[1:]} ran at {self.ratio:.2f} times the holiday level in "
+            "school term weeks "
             f"(95% CI {self.ci_low:.2f} to {self.ci_high:.2f}; {self.term_weeks} term weeks "
             f"and {self.holiday_weeks} holiday weeks)."
         )

@@ -148,7 +148,7 @@ class TermCalendar:
     def terms(self, academic_year: int) -> list[Term]:
         """Teaching blocks of one academic year."""
         own = self.overrides.get(academic_year)
-        return list(own) if own is not None else england_terms(academic_year)
+        return list(own if own is not None else england_terms(academic_year))
 
     def terms_between(self, first: date, last: date) -> list[Term]:
         """Teaching blocks overlapping ``first`` to ``last``."""

@@ -106,8 +106,12 @@ def gather(warehouse: Warehouse, service: str, outcome_name: str = "attendance")
         "children_served": n_children,
         "never_started": never,
         "waiting": waiting,
-        "by_age": [(k, _count(int(v), threshold), _pct(int(v), n_children)) for k, v in by_age.items()],
-        "by_sex": [(k, _count(int(v), threshold), _pct(int(v), n_children)) for k, v in by_sex.items()],
+        "by_age": [
+            (k, _count(int(v), threshold), _pct(int(v), n_children)) for k, v in by_age.items()
+        ],
+        "by_sex": [
+            (k, _count(int(v), threshold), _pct(int(v), n_children)) for k, v in by_sex.items()
+        ],
         "by_locality": [
             (k, _count(int(v), threshold), _pct(int(v), n_children)) for k, v in by_loc.items()
         ],
@@ -123,16 +127,17 @@ def gather(warehouse: Warehouse, service: str, outcome_name: str = "attendance")
 
     # --- timeliness ----------------------------------------------------------------------
     wait = (started["date_started"] - started["date_requested"]).dt.days
+    quick = _pct(int((wait <= 28).sum()), len(wait))
     dur = (started["date_ended"] - started["date_started"]).dt.days.dropna()
     ev.timeliness = {
         "median_wait": float(wait.median()) if len(wait) else None,
         "p90_wait": float(wait.quantile(0.9)) if len(wait) else None,
-        "within_4_weeks": _pct(int((wait <= 28).sum()), len(wait)),
+        "within_4_weeks": quick,
         "median_duration": float(dur.median()) if len(dur) else None,
         "sentence": (
             f"Half of the children started within {wait.median():.0f} days of the request, and "
-            f"nine in ten within {wait.quantile(0.9):.0f} days; {_pct(int((wait <= 28).sum()), len(wait))} "
-            f"started within four weeks. Involvements that ended lasted {dur.median():.0f} days "
+            f"nine in ten within {wait.quantile(0.9):.0f} days; {quick} started within four "
+            f"weeks. Involvements that ended lasted {dur.median():.0f} days "
             "at the median."
             if len(wait) and len(dur)
             else "Too few services have started to describe waiting times."

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from csc_insight.appstate import AppState
@@ -25,6 +27,9 @@ from csc_insight.web.service import DataService, Filters
 from csc_insight.web.tables import DataTable, to_csv, to_xlsx
 
 _FILTER_VALUE = re.compile(r"^[^\x00-\x1f<>]{1,100}$")
+# In a cached page, where the signed-in person's name and CSRF token go (see cached_page).
+NAME_MARK = "\x1b[csc-user-name]"
+CSRF_MARK = "\x1b[csc-csrf-token]"
 
 
 @dataclass(frozen=True)
@@ -134,11 +139,13 @@ def render(
     csrf = getattr(request.state, "csrf", None) or request.cookies.get(auth.CSRF_COOKIE)
     if csrf is None:  # first visit: the form and the cookie get the same new token
         csrf = fresh_cookie = auth.new_csrf_cookie()
+    caching = getattr(request.state, "caching_page", False)
     full = {
         "nav": nav,
         "user": user,
+        "account_name": NAME_MARK if caching else (user.name if user else ""),
         "fmt": formatter(request, user),
-        "csrf_token": csrf,
+        "csrf_token": CSRF_MARK if caching else csrf,
         "tables_by_id": {t.id: t for t in tables or []},
         "charts_by_id": {c.id: c for c in charts or []},
         "is_admin": user is not None and user.can(ADMIN),
@@ -148,6 +155,7 @@ def render(
     response = templates.TemplateResponse(request, template, full, status_code=status_code)
     if fresh_cookie is not None:
         set_csrf_cookie(request, response, fresh_cookie)
+        request.state.caching_page = False  # a first visit: not one to keep
     return response
 
 
@@ -211,3 +219,73 @@ def download_links(request: Request, table_id: str) -> dict[str, str]:
 def chart_link(request: Request, chart_id: str) -> str:
     base = {k: v for k, v in request.query_params.items() if k not in ("chart", "download")}
     return request.url.path + "?" + urlencode({**base, "chart": chart_id})
+
+
+def dont_keep(request: Request) -> None:
+    """This page is not to be kept (it is still being worked out)."""
+    request.state.caching_page = False
+
+
+def cached_page(view: Callable[..., Response]) -> Callable[..., Response]:
+    """Keep a page of aggregates once rendered, per data version, address and role.
+
+    Pages of aggregates are the same for everyone with the same role and filters, so the
+    rendered HTML is kept (with the signed-in name and CSRF token left as marks filled in on
+    each request) until the next load. Downloads, chart exports and child-level pages (which
+    are audited on every view) are never kept.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args: object, **kwargs: object) -> Response:
+        request = kwargs["request"]
+        user = kwargs["user"]
+        assert isinstance(request, Request) and isinstance(user, User)
+        q = request.query_params
+        if "download" in q or "chart" in q:
+            return view(*args, **kwargs)
+        svc = service(request)
+        authority = config(request).home
+        stamp = 0.0
+        if authority is not None and (authority / "authority.toml").exists():
+            stamp = (authority / "authority.toml").stat().st_mtime
+        key = ("page", request.url.path, tuple(sorted(q.multi_items())), user.role, stamp)
+        found, body = svc.peek(key)
+        if not found:
+            request.state.caching_page = True
+            response = view(*args, **kwargs)
+            keep = getattr(request.state, "caching_page", False)
+            request.state.caching_page = False
+            if not keep or response.status_code != 200 or not isinstance(response, HTMLResponse):
+                return _personal(request, user, response)
+            body = bytes(response.body).decode("utf-8")
+            svc.store(key, body)
+        text = (
+            str(body)
+            .replace(NAME_MARK, _escape(user.name))
+            .replace(CSRF_MARK, _escape(getattr(request.state, "csrf", None) or ""))
+        )
+        return HTMLResponse(text)
+
+    return wrapper
+
+
+def _escape(text: str) -> str:
+    from markupsafe import escape
+
+    return str(escape(text))
+
+
+def _personal(request: Request, user: User, response: Response) -> Response:
+    """A response rendered with marks but not kept: fill the marks in."""
+    if isinstance(response, HTMLResponse):
+        text = bytes(response.body).decode("utf-8")
+        if NAME_MARK in text or CSRF_MARK in text:
+            text = text.replace(NAME_MARK, _escape(user.name)).replace(
+                CSRF_MARK, _escape(getattr(request.state, "csrf", None) or "")
+            )
+            fresh = HTMLResponse(text, status_code=response.status_code)
+            for name, value in response.headers.items():
+                if name.lower() not in ("content-length", "content-type"):
+                    fresh.headers.append(name, value)
+            return fresh
+    return response

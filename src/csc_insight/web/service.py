@@ -193,6 +193,14 @@ class DataService:
                 self._inflight.pop(full, None)
         return value
 
+    def store(self, key: tuple[Any, ...], value: Any) -> None:
+        """Keep ``value`` for this data version."""
+        full = (self.version(), *key)
+        with self._lock:
+            self._cache[full] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+
     def peek(self, key: tuple[Any, ...]) -> tuple[bool, Any]:
         full = (self.version(), *key)
         with self._lock:

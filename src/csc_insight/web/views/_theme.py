@@ -48,6 +48,8 @@ def render_theme(
     results = svc.indicators(label, chosen, suppressed=fmt.suppresses, ids=ids)
     results.sort(key=lambda r: ids.index(r.id))
     trends = svc.trend(label, chosen, suppressed=fmt.suppresses, wait=False)
+    if trends is None:
+        context.dont_keep(request)
     slug = theme.path.strip("/").replace("/", "-")
     main = scorecard.headline_table(
         f"{slug}-indicators",

@@ -69,6 +69,7 @@ def catalogue_table(request: Request) -> DataTable:
 
 
 @router.get("/catalogue")
+@context.cached_page
 def catalogue(request: Request, user: Viewer) -> Response:
     table = catalogue_table(request)
     return context.render(

@@ -34,6 +34,7 @@ def data_loaded() -> Response:
 
 
 @router.get("/data-quality")
+@context.cached_page
 def data_quality(request: Request, user: Viewer) -> Response:
     svc = context.service(request)
     fmt = context.formatter(request, user)

@@ -34,6 +34,7 @@ def indicator_or_404(indicator_id: str) -> Indicator:
 
 
 @router.get("/indicators/{indicator_id}")
+@context.cached_page
 def indicator_page(
     request: Request, indicator_id: str, user: Viewer, by: str | None = None
 ) -> Response:
@@ -52,6 +53,8 @@ def indicator_page(
 
     # Trend: 12 months to the period's end.
     trends = svc.trend(label, chosen, suppressed=fmt.suppresses, wait=False)
+    if trends is None:
+        context.dont_keep(request)
     charts, tables = [], []
     if trends is not None:
         points = scorecard.trend_points(fmt, trends.get(indicator.id, []))

@@ -18,6 +18,7 @@ PAGE = pages.register(
 
 
 @router.get("/")
+@context.cached_page
 def overview(request: Request, user: Viewer) -> Response:
     svc = context.service(request)
     if svc.is_empty():
@@ -28,6 +29,8 @@ def overview(request: Request, user: Viewer) -> Response:
     assert label is not None
     results = svc.indicators(label, chosen, suppressed=fmt.suppresses)
     trends = svc.trend(label, chosen, suppressed=fmt.suppresses, wait=False)
+    if trends is None:
+        context.dont_keep(request)
     tables = [
         scorecard.headline_table(f"overview-{key}", title, members, fmt, chosen, trends)
         for key, title, members in scorecard.grouped(results)

@@ -39,6 +39,7 @@ PAGE = pages.register(pages.Page(THEME.path, "Repeat use", pages.REPEAT_USE))
 
 
 @router.get("/repeat-use")
+@context.cached_page
 def repeat_use(request: Request, user: Viewer) -> Response:
     return render_theme(request, user, THEME, extra={"escalation": True})
 

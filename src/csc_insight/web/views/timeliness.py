@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from csc_insight.web import pages
+from csc_insight.web import context, pages
 from csc_insight.web.auth import Viewer
 from csc_insight.web.views._theme import Theme, render_theme
 
@@ -35,5 +35,6 @@ PAGE = pages.register(pages.Page(THEME.path, "Timeliness", pages.TIMELINESS))
 
 
 @router.get("/timeliness")
+@context.cached_page
 def timeliness(request: Request, user: Viewer) -> Response:
     return render_theme(request, user, THEME)
