@@ -2,6 +2,9 @@
 
 Run with `make bench` (or `make bench ARGS="--scale small"`). Each stage runs in a fresh
 process so its peak memory is its own. Record figures in docs/performance.md.
+
+`make bench ARGS="national ..."` runs the national-scale ingest and validation benchmark
+instead (benchmarks/national.py; `ARGS="national --help"` lists its options).
 """
 
 from __future__ import annotations
@@ -61,6 +64,11 @@ def run_stage(name: str, workdir: Path, scale: str) -> dict[str, float | int | s
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["national"]:
+        from benchmarks import national
+
+        national.main(sys.argv[2:])
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="la", choices=["small", "la", "national"])
     args = parser.parse_args()

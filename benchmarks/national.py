@@ -198,16 +198,28 @@ def run_stage(name: str, cache: Path, work: Path) -> dict:
     raise SystemExit(f"unknown stage {name}")
 
 
-def _child(name: str, cache: Path, work: Path) -> dict:
+def _child(name: str, cache: Path, work: Path, timeout: float) -> dict:
     """Run ``name`` in a fresh interpreter; its wall time, peak RSS and what it reports."""
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-m", "benchmarks.national", "--_stage", name, str(cache), str(work)],
-        capture_output=True,
-        text=True,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.national", "--_stage", name, str(cache), str(work)],
+            capture_output=True,
+            text=True,
+            cwd=Path(__file__).resolve().parent.parent,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {
+            "stage": name,
+            "seconds": round(timeout, 2),
+            "rows": 0,
+            "rows_per_second": 0,
+            "peak_rss_mib": 0,
+            "load_before": round(load, 2),
+            "timed_out": True,
+        }
     seconds = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"stage {name} failed:\n{done.stderr[-4000:]}")
@@ -260,6 +272,7 @@ def table(results: list[dict]) -> str:
         lines.append(
             f"{r['stage']:<18} {r['seconds']:>8.2f} {r['rows']:>10,} {r['rows_per_second']:>9,} "
             f"{r['peak_rss_mib']:>9,} {r['load_before']:>5.2f}"
+            + ("  timed out" if r.get("timed_out") else "")
         )
     return "\n".join(lines)
 
@@ -281,6 +294,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--target-referrals", type=int, default=TARGET_REFERRALS)
     parser.add_argument("--regenerate", action="store_true", help="rebuild the inputs")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--timeout", type=float, default=1800, help="seconds before a stage is stopped"
+    )
     opts = parser.parse_args(args)
     cache = opts.cache.expanduser().resolve()
     manifest = prepare(cache, target=opts.target_referrals, regenerate=opts.regenerate)
@@ -299,7 +315,7 @@ def main(argv: list[str] | None = None) -> None:
     stages.sort(key=STAGES.index)
     results = []
     for name in stages:
-        results.append(_child(name, cache, work))
+        results.append(_child(name, cache, work, opts.timeout))
         print(table(results[-1:]).splitlines()[-1], file=sys.stderr, flush=True)
     report = {"inputs": manifest, "machine": machine(), "results": results}
     print(table(results))

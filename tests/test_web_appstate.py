@@ -9,10 +9,9 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from csc_insight.appstate import AppState, UserError, default_url
+from csc_insight.appstate import AppState, UserError, default_url, uploads
 from csc_insight.appstate import audit as audit_log
 from csc_insight.appstate import sessions as session_store
-from csc_insight.appstate import uploads
 from csc_insight.appstate import users as user_store
 from csc_insight.cli import app as cli
 

@@ -1374,6 +1374,361 @@ def evaluate(
     out.print(f"Evaluation report for {escape(service)} written to {path}")
 
 
+AudienceOption = Annotated[
+    str,
+    typer.Option(
+        help="viewer (small numbers shown as c, no child-level detail) or analyst (everything)."
+    ),
+]
+
+
+def _check_audience(audience: str) -> None:
+    if audience not in ("viewer", "analyst"):
+        _fail(f"--audience must be viewer or analyst, not {audience!r}.")
+
+
+@app.command()
+def report(
+    output: Annotated[
+        list[Path],
+        typer.Option(
+            "--out", help="File to write: .pdf, .html or .xlsx (repeat --out for several)."
+        ),
+    ],
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    state: StateOption = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="2024-25 (financial year), '2024-25 Q1', 2024-06 or '12m to 2024-06'."),
+    ] = None,
+    audience: AudienceOption = "viewer",
+    la_code: Annotated[
+        str | None, typer.Option("--la-code", help="Your authority's code, if not configured.")
+    ] = None,
+    months: Annotated[int, typer.Option(help="Months on each control chart.")] = 24,
+) -> None:
+    """Write the meeting pack: scorecard, areas of concern and improvement, charts, actions
+    and their effect, data quality and definitions (see docs/meeting-pack.md)."""
+    from csc_insight.reports import pack as meeting_pack
+
+    _check_audience(audience)
+    bad = [p for p in output if p.suffix.lower() not in meeting_pack.FORMATS]
+    if bad:
+        _fail(f"Cannot write a meeting pack as {bad[0].name}: use .pdf, .html or .xlsx.")
+    home_dir, warehouse = _open_warehouse(home, backend)
+    store = _state(home_dir, state)
+    with warehouse:
+        console.print("Working out the pack (figures, control charts, comparisons) ...")
+        gathered = meeting_pack.gather(
+            warehouse,
+            period,
+            home=home_dir,
+            state=store,
+            audience=audience,
+            la_code=la_code,
+            months=months,
+        )
+    for path in output:
+        meeting_pack.write(gathered, path)
+        out.print(f"Meeting pack for {gathered.period} ({audience} edition) written to {path}")
+    out.print(
+        f"{len(gathered.concerns)} area(s) of concern, {len(gathered.improvements)} of "
+        f"improvement; {escape(gathered.actions_note)}"
+    )
+
+
+@app.command()
+def concerns(
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    period: Annotated[
+        str | None,
+        typer.Option(help="2024-25 (financial year), '2024-25 Q1', 2024-06 or '12m to 2024-06'."),
+    ] = None,
+    audience: AudienceOption = "viewer",
+    la_code: Annotated[
+        str | None, typer.Option("--la-code", help="Your authority's code, if not configured.")
+    ] = None,
+    source: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--source",
+            help="Only these sources (repeat): targets, spc, benchmarks, equity, impact, "
+            "data_quality.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+) -> None:
+    """Areas of concern and of improvement, found automatically and ranked, each in a
+    plain-English sentence with the evidence behind it."""
+    from csc_insight.concerns import SOURCES, find
+
+    _check_audience(audience)
+    home_dir, warehouse = _open_warehouse(home, backend)
+    with warehouse:
+        found = find(
+            warehouse,
+            period,
+            home=home_dir,
+            la_code=la_code,
+            audience=audience,
+            sources=source or SOURCES,
+        )
+    if as_json:
+        out.print_json(json.dumps(found.to_dict()))
+        return
+    for title, items in (
+        (f"Areas of concern, {found.period}", found.concerns),
+        (f"Areas of improvement, {found.period}", found.improvements),
+    ):
+        out.print(f"[bold]{title}[/]")
+        if not items:
+            out.print("  None found.")
+        for n, f in enumerate(items, start=1):
+            tags = ", ".join(f.tags)
+            out.print(f"{n:>3}. [bold]{escape(f.title)}[/] [dim]({escape(tags)})[/]")
+            out.print(f"     {escape(f.sentence)}", soft_wrap=True)
+        out.print()
+    for c in found.coverage:
+        mark = "used" if c.included else "not used"
+        out.print(f"[dim]{escape(c.title)}: {mark}. {escape(c.note)}[/]", soft_wrap=True)
+
+
+actions_app = typer.Typer(
+    help="The action plan: add, list, update, review and close actions, and see their history.",
+    no_args_is_help=True,
+)
+app.add_typer(actions_app, name="actions")
+
+
+def _default_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "(command line)"
+
+
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who is making the change (default: your login name)."),
+]
+
+
+def _ids(values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [i.strip() for v in values for i in v.split(",") if i.strip()]
+
+
+def _print_action(a: Any) -> None:
+    due = a.due_date.isoformat() if a.due_date else "no due date"
+    out.print(
+        f"#{a.id} [bold]{escape(a.title)}[/] ({a.status}; {escape(a.owner or 'no owner')}; "
+        f"due {due})"
+    )
+
+
+@actions_app.command("add")
+def actions_add(
+    title: Annotated[str, typer.Argument(help="What will be done.")],
+    owner: Annotated[str | None, typer.Option(help="Who owns it.")] = None,
+    due: Annotated[str | None, typer.Option(help="Due date, YYYY-MM-DD.")] = None,
+    indicator: Annotated[
+        list[str] | None,
+        typer.Option("--indicator", help="Indicator id(s) it should move (repeat or comma)."),
+    ] = None,
+    concern: Annotated[
+        str | None,
+        typer.Option(help="The area of concern it answers (a key from `concerns --json`)."),
+    ] = None,
+    description: Annotated[str | None, typer.Option(help="More detail.")] = None,
+    effect_from: Annotated[
+        str | None,
+        typer.Option("--effect-from", help="Month its effect is measured from (YYYY-MM)."),
+    ] = None,
+    by: ByOption = None,
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Add an action to the plan."""
+    from csc_insight import actions
+
+    a = actions.create(
+        _state(settings.home(home), state),
+        title=title,
+        created_by=by or _default_user(),
+        owner=owner,
+        due_date=due,
+        indicator_ids=_ids(indicator),
+        concern=concern,
+        description=description,
+        effect_from=effect_from,
+    )
+    out.print(f"Added action #{a.id}.")
+    _print_action(a)
+
+
+@actions_app.command("list")
+def actions_list(
+    status: Annotated[
+        str | None, typer.Option(help="Only this status: open, 'in progress', done, dropped.")
+    ] = None,
+    show_all: Annotated[
+        bool, typer.Option("--all", help="Include done and dropped actions.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the actions as JSON.")] = False,
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """List the actions, soonest due first (open and in progress unless --all or --status)."""
+    from csc_insight import actions
+
+    found = actions.list_actions(
+        _state(settings.home(home), state),
+        status=status,
+        active_only=not show_all and status is None,
+    )
+    if as_json:
+        out.print_json(json.dumps([a.to_dict() for a in found]))
+        return
+    table = RichTable(title="Actions")
+    for column in ("#", "action", "owner", "due", "status", "indicators", "last review"):
+        table.add_column(column)
+    for a in found:
+        last = a.last_review
+        table.add_row(
+            str(a.id),
+            a.title,
+            a.owner or "-",
+            (a.due_date.isoformat() if a.due_date else "-") + (" (overdue)" if a.overdue() else ""),
+            a.status,
+            ", ".join(a.indicator_ids) or "-",
+            f"{last.on.isoformat()}: {last.note}" if last else "-",
+        )
+    out.print(table)
+
+
+@actions_app.command("update")
+def actions_update(
+    action_id: Annotated[int, typer.Argument(help="The action's number.")],
+    title: Annotated[str | None, typer.Option(help="New title.")] = None,
+    owner: Annotated[str | None, typer.Option(help="New owner.")] = None,
+    due: Annotated[str | None, typer.Option(help="New due date, YYYY-MM-DD.")] = None,
+    status: Annotated[
+        str | None, typer.Option(help="open, 'in progress', done or dropped.")
+    ] = None,
+    indicator: Annotated[
+        list[str] | None,
+        typer.Option("--indicator", help="Replace the linked indicator id(s)."),
+    ] = None,
+    concern: Annotated[str | None, typer.Option(help="The area of concern it answers.")] = None,
+    description: Annotated[str | None, typer.Option(help="New description.")] = None,
+    notes: Annotated[str | None, typer.Option(help="Notes.")] = None,
+    effect_from: Annotated[
+        str | None, typer.Option("--effect-from", help="Month its effect is measured from.")
+    ] = None,
+    by: ByOption = None,
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Change an action (only the options given); every change is kept in its history."""
+    from csc_insight import actions
+
+    changes: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "title": title,
+            "owner": owner,
+            "due_date": due,
+            "status": status,
+            "indicator_ids": _ids(indicator),
+            "concern": concern,
+            "description": description,
+            "notes": notes,
+            "effect_from": effect_from,
+        }.items()
+        if v is not None
+    }
+    if not changes:
+        _fail("Nothing to change: give at least one option (see --help).")
+    a = actions.update(
+        _state(settings.home(home), state), action_id, by=by or _default_user(), **changes
+    )
+    _print_action(a)
+
+
+@actions_app.command("review")
+def actions_review(
+    action_id: Annotated[int, typer.Argument(help="The action's number.")],
+    note: Annotated[str, typer.Option(help="What the review found.")],
+    status: Annotated[
+        str | None, typer.Option(help="New status: open, 'in progress', done or dropped.")
+    ] = None,
+    on: Annotated[str | None, typer.Option(help="Date of the review (default today).")] = None,
+    by: ByOption = None,
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Add a dated review note (and optionally a new status)."""
+    from csc_insight import actions
+
+    a = actions.review(
+        _state(settings.home(home), state),
+        action_id,
+        by=by or _default_user(),
+        note=note,
+        status=status,
+        on=on,
+    )
+    _print_action(a)
+
+
+@actions_app.command("close")
+def actions_close(
+    action_id: Annotated[int, typer.Argument(help="The action's number.")],
+    dropped: Annotated[
+        bool, typer.Option("--dropped", help="Close as dropped rather than done.")
+    ] = False,
+    note: Annotated[str | None, typer.Option(help="A closing review note.")] = None,
+    by: ByOption = None,
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Close an action as done (or --dropped)."""
+    from csc_insight import actions
+
+    a = actions.close(
+        _state(settings.home(home), state),
+        action_id,
+        by=by or _default_user(),
+        status=actions.DROPPED if dropped else actions.DONE,
+        note=note,
+    )
+    _print_action(a)
+
+
+@actions_app.command("history")
+def actions_history(
+    action_id: Annotated[int, typer.Argument(help="The action's number.")],
+    home: HomeOption = None,
+    state: StateOption = None,
+) -> None:
+    """Who changed what on an action, and when."""
+    from csc_insight import actions
+
+    table = RichTable(title=f"History of action #{action_id}")
+    for column in ("when", "who", "field", "from", "to"):
+        table.add_column(column)
+    for c in actions.history(_state(settings.home(home), state), action_id):
+        table.add_row(
+            c.at.strftime("%Y-%m-%d %H:%M"), c.by or "-", c.field, c.old or "-", c.new or "-"
+        )
+    out.print(table)
+
+
 def run() -> None:
     """Entry point that turns csc-insight's own errors into a plain message, not a traceback."""
     try:

@@ -364,6 +364,8 @@ def _read_file(
 ) -> list[tuple[str, Conformed]]:
     """(dataset name for load_files, conformed rows) for every table the file feeds."""
     dataset = d.dataset or ""
+    # Hashes of the identifiers read from this file, shared by its tables; dropped with it.
+    memo: dict[tuple[bytes, str], dict[str, str]] = {}
 
     def run(
         raw: RawTable,
@@ -382,6 +384,7 @@ def _read_file(
             rejected_parents=rejected,
             parent_name=parent,
             return_year=return_year,
+            hash_memo=memo,
         )
         done.rows = privacy.degrade(done.table, done.rows)
         return done

@@ -45,6 +45,11 @@ def parse_iso(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+# Columns added to ``actions`` after its first release (action plans): added in place to a
+# store created before them (see AppState._create).
+ACTION_COLUMNS_ADDED = ("description", "concern", "indicator_ids", "reviews", "effect_from")
+
+
 def _tables(serial: str) -> list[str]:
     return [
         "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)",
@@ -92,8 +97,23 @@ def _tables(serial: str) -> list[str]:
             owner TEXT,
             due_date TEXT,
             status TEXT NOT NULL,
-            notes TEXT
+            notes TEXT,
+            description TEXT,
+            concern TEXT,
+            indicator_ids TEXT,
+            reviews TEXT,
+            effect_from TEXT
         )""",
+        f"""CREATE TABLE IF NOT EXISTS action_history (
+            id {serial},
+            action_id INTEGER NOT NULL,
+            at TEXT NOT NULL,
+            user_name TEXT,
+            field TEXT NOT NULL,
+            old_value TEXT,
+            new_value TEXT
+        )""",
+        "CREATE INDEX IF NOT EXISTS action_history_action ON action_history (action_id)",
         """CREATE TABLE IF NOT EXISTS settings (
             name TEXT PRIMARY KEY,
             value TEXT NOT NULL,
@@ -144,6 +164,13 @@ class Transaction:
     def rowcount(self) -> int:
         return int(self._cursor.rowcount)
 
+    def columns(self, table: str) -> list[str]:
+        """A table's column names (from an empty query, so on every engine)."""
+        self.execute(f"SELECT * FROM {table} WHERE 1 = 0")
+        names = [d[0] for d in self._cursor.description or ()]
+        self._cursor.fetchall()
+        return names
+
 
 class AppState:
     """The store. Thread-safe: each thread gets its own connection."""
@@ -157,6 +184,8 @@ class AppState:
             # As SQLAlchemy writes them: sqlite:///relative/file, sqlite:////absolute/file.
             self.path = Path(url.removeprefix("sqlite:///"))
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            if not self.path.exists():  # sessions and the audit log: owner-only
+                self.path.touch(mode=0o600)
         elif self.kind not in ("postgres", "postgresql"):
             raise ConfigError(
                 f"The app state URL must start with sqlite:/// or postgresql://, not {url!r}."
@@ -231,6 +260,10 @@ class AppState:
         with self.transaction() as tx:
             for statement in _tables(serial):
                 tx.execute(statement)
+            have = set(tx.columns("actions"))
+            for column in ACTION_COLUMNS_ADDED:
+                if column not in have:
+                    tx.execute(f"ALTER TABLE actions ADD COLUMN {column} TEXT")
             if tx.one("SELECT version FROM schema_version") is None:
                 tx.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
 

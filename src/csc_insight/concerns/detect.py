@@ -260,7 +260,7 @@ def _target_evidence(r: IndicatorResult, target: targets.Target) -> Evidence | N
     if r.status is None or target.target is None or r.value is None:
         return None
     worse, better = _worse_word(r.polarity)
-    goal = words.value(target.target, r.unit)
+    goal = words.value(target.target, r.unit, exact=True)
     tol = f" (tolerance {words.gap(target.tolerance, r.unit)})" if target.tolerance else ""
     data = {"target": target.target, "tolerance": target.tolerance, "status": r.status}
     if r.status == targets.OFF_TARGET:
@@ -473,20 +473,46 @@ def _group_words(by: str, group: str) -> str:
     return f"children in group {group}"
 
 
-def _stage_words(stage: Any) -> str:
-    from csc_insight.analysis.equity import STAGES_BY_NAME
+# How a sentence says a child reached each stage of the journey.
+_REACHED = {
+    "contact": "to have a contact with children's social care",
+    "referral": "to be referred",
+    "assessment": "to be assessed",
+    "cin_plan": "to be on a child in need plan",
+    "section47": "to have a section 47 enquiry",
+    "cp_plan": "to be on a child protection plan",
+    "looked_after": "to start to be looked after",
+}
+_GIVEN = {
+    "referral": "once referred",
+    "assessment": "once assessed",
+    "section47": "once a section 47 enquiry was held",
+}
 
+
+def _stage_words(stage: Any) -> str:
     if stage.conditional:
         reached, given = stage.name.split(" given ", 1)
-        title = STAGES_BY_NAME[reached].title.lower() if reached in STAGES_BY_NAME else reached
-        return f"to reach {_article(title)} once at the {given.replace('_', ' ')} stage"
-    return f"to reach the stage '{stage.title}'"
+        return (
+            f"{_REACHED.get(reached, f'to reach {reached}')} "
+            f"{_GIVEN.get(given, f'once at {given}')}"
+        )
+    if stage.name in _REACHED:
+        return f"{_REACHED[stage.name]} (per 10,000 children)"
+    return f"to be referred to {stage.title} (per 10,000 children)"
 
 
-def _article(title: str) -> str:
-    if title.startswith("starting"):
-        return title
-    return ("an " if title[:1] in "aeiou" else "a ") + title
+# How a sentence says a group got a measure of service (value, then the reference's).
+_SERVICE_WORDS = {
+    "assessment_45wd": "had {v} of assessments completed within 45 working days against {r}",
+    "assessment_working_days": "had a median assessment duration of {v} against {r}",
+    "rereferral_12m": "were re-referred within 12 months in {v} of referrals against {r}",
+    "service_wait_days": "waited a median of {v} for a local service against {r}",
+    "service_repeat_12m": "came back to a local service within 12 months in {v} of "
+    "requests against {r}",
+    "service_needs_met": "had {v} of local services end with needs met against {r}",
+    "attendance_pct": "attended {v} of school sessions on average against {r}",
+}
 
 
 def _equity_findings(
@@ -511,10 +537,7 @@ def _equity_findings(
                     if g.ci_low is not None and g.ci_high is not None
                     else ""
                 )
-                text = (
-                    f"{_group_words(by, g.group)} were {g.ratio:.1f} times as likely as "
-                    f"{ref} {_stage_words(stage)}{ci}"
-                )
+                text = f"were {g.ratio:.1f} times as likely as {ref} {_stage_words(stage)}{ci}"
                 data = {
                     "by": by,
                     "stage": stage.name,
@@ -542,10 +565,10 @@ def _equity_findings(
                     if ref_row is not None and ref_row["value"] is not None
                     else f"{words.value(row['value'] - row['difference'], unit)}"
                 )
-                text = (
-                    f"{m['title'].lower()}: {theirs} for {_group_words(by, row['group'])} "
-                    f"against {ours} for {ref}"
+                pattern = _SERVICE_WORDS.get(
+                    m["measure"], m["title"].lower() + " of {v} against {r}"
                 )
+                text = pattern.format(v=theirs, r=f"{ours} for {ref}")
                 data = {"by": by, "measure": m["measure"], "group": row["group"]} | {
                     k: row.get(k) for k in ("value", "difference", "p_adjusted")
                 }
@@ -556,8 +579,8 @@ def _equity_findings(
             found.sort(key=lambda e: -e.weight)
             who = _group_words(by, group)
             sentence = words.sentence(
-                f"Significant differences for {who} ({analysis.window.label}, after "
-                f"correcting for multiple comparisons): " + "; ".join(e.text for e in found)
+                f"{who} {words.join([e.text for e in found])} in {analysis.window.label} "
+                "(significant after correcting for multiple comparisons)"
             )
             findings.append(
                 Finding(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+import ibis
 
 from csc_insight.concerns import spc
 from csc_insight.indicators import REGISTRY, IndicatorResult, compute
+from csc_insight.indicators.compute import _metrics, _value
 from csc_insight.indicators.periods import (
     Period,
     financial_year,
@@ -14,7 +17,7 @@ from csc_insight.indicators.periods import (
     quarter,
     rolling_12_months,
 )
-from csc_insight.indicators.registry import Polarity
+from csc_insight.indicators.registry import Indicator, Polarity, Statistic, Tables
 from csc_insight.warehouse.store import Warehouse
 
 # Measured once a year by nature (annual returns, "at 31 March" over a year or longer, or a
@@ -118,28 +121,56 @@ class Figures:
     ) -> dict[str, MonthlySeries]:
         """Each indicator in ``ids`` over the months ending with the period, on its chart."""
         spans = months_ending(period, months)
-        per_month = [self.period(p.label, ids) for p in spans]
         labels = [p.label for p in spans]
         out: dict[str, MonthlySeries] = {}
         for i in ids:
             ind = REGISTRY[i]
-            results = [m[i] for m in per_month]
+            results = self._months(ind, spans)
             values = [r.value for r in results]
             nums = [r.numerator for r in results]
             dens = [r.denominator for r in results]
             # Leading months with no records at all are before the data starts.
             first = next((k for k, r in enumerate(results) if _has_records(r)), len(results))
-            labels_i, values, nums, dens = (
-                labels[first:],
-                values[first:],
-                nums[first:],
-                dens[first:],
-            )
-            chart = spc.chart_for(str(ind.unit), labels_i, values, nums, dens)
+            kept = labels[first:]
+            values, nums, dens = values[first:], nums[first:], dens[first:]
+            chart = spc.chart_for(str(ind.unit), kept, values, nums, dens)
             out[i] = MonthlySeries(
-                i, ind.title, str(ind.unit), str(ind.polarity), labels_i, values, nums, dens, chart
+                i, ind.title, str(ind.unit), str(ind.polarity), kept, values, nums, dens, chart
             )
         return out
+
+    def _months(self, ind: Indicator, spans: list[Period]) -> list[IndicatorResult]:
+        """One indicator's headline result for each month, in one query where it can be.
+
+        The months are aggregated exactly as ``compute`` aggregates one period (the same
+        records, metrics and arithmetic), unioned into a single query; rates (which join the
+        population) and anything that fails that way are computed month by month instead.
+        """
+        cached = [self._cache.get(p.label, {}).get(ind.id) for p in spans]
+        if all(r is not None for r in cached):
+            return [r for r in cached if r is not None]
+        if ind.statistic is not Statistic.RATE:
+            try:
+                tables = Tables(self.warehouse)
+                parts = []
+                for k, p in enumerate(spans):
+                    records = ind.records(tables, p)
+                    parts.append(
+                        records.aggregate(**_metrics(ind, records)).mutate(
+                            _month=ibis.literal(k, "int64")
+                        )
+                    )
+                rows = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()
+                by_month = {int(r.pop("_month")): r for r in rows}
+                for k, p in enumerate(spans):
+                    value, num, den = _value(ind, by_month.get(k, {}))
+                    result = replace(
+                        _empty(ind.id, p.label), value=value, numerator=num, denominator=den
+                    )
+                    self._cache.setdefault(p.label, {})[ind.id] = result
+            except Exception:  # pragma: no cover - the month-by-month way always works
+                pass
+        return [self.period(p.label, [ind.id])[ind.id] for p in spans]
 
 
 def _has_records(r: IndicatorResult) -> bool:

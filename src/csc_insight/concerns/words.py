@@ -17,14 +17,17 @@ def number(value: float, digits: int = 1) -> str:
     return f"{value:,.{digits}f}"
 
 
-def value(value: float | None, unit: str, suppressed: bool = False) -> str:
-    """A figure with its unit: 27.8%, 494.2 per 10,000 children, 28 working days."""
+def value(value: float | None, unit: str, suppressed: bool = False, exact: bool = False) -> str:
+    """A figure with its unit: 27.8%, 494.2 per 10,000 children, 28 working days.
+
+    ``exact`` (for targets): a whole percentage without decimals, 22% rather than 22.0%.
+    """
     if suppressed:
         return SUPPRESSED_WORDS
     if value is None:
         return "not available"
     if unit == "percent":
-        return f"{value:.1f}%"
+        return f"{number(value)}%" if exact else f"{value:.1f}%"
     if unit == "rate_per_10k":
         return f"{value:,.1f} per 10,000 children"
     if unit == "days":

@@ -220,12 +220,19 @@ _EXPECTED: dict[str, str] = {
 
 
 # --- keyed identifiers --------------------------------------------------------------------
-def keyed_hashes(pseudonymiser: Pseudonymiser, la_code: str, values: pa.Array) -> pa.Array:
+def keyed_hashes(
+    pseudonymiser: Pseudonymiser,
+    la_code: str,
+    values: pa.Array,
+    memo: dict[tuple[bytes, str], dict[str, str]] | None = None,
+) -> pa.Array:
     """Keyed hashes of a string column, computed once per distinct value; nulls stay null.
 
     Equal to ``pseudonymiser.child_id(la_code, value)`` for every value (a test holds them
     together), but the HMAC is keyed once rather than per value: at national scale this is
-    the difference between seconds and tens of seconds.
+    the difference between seconds and tens of seconds. ``memo`` (one per file, dropped with
+    it) keeps the hashes already computed, so a child identifier repeated in every table of a
+    file is hashed once.
     """
     text = blank_to_null(values)
     distinct = pc.unique(text).drop_null()
@@ -239,8 +246,15 @@ def keyed_hashes(pseudonymiser: Pseudonymiser, la_code: str, values: pa.Array) -
         o.update(i.digest())
         return o.hexdigest()[:PSEUDONYM_HEX_CHARS]
 
-    hashed = pa.array([one(v) for v in distinct.to_pylist()], pa.string())
-    return pc.take(hashed, pc.index_in(text, value_set=distinct))
+    wanted = distinct.to_pylist()
+    if memo is None:
+        hashed = [one(v) for v in wanted]
+    else:
+        known = memo.setdefault((pseudonymiser.key, la_code), {})
+        missing = [v for v in wanted if v not in known]
+        known.update(zip(missing, map(one, missing), strict=True))
+        hashed = list(map(known.__getitem__, wanted))
+    return pc.take(pa.array(hashed, pa.string()), pc.index_in(text, value_set=distinct))
 
 
 def _hmac_states(key: bytes) -> tuple[Any, Any]:
@@ -299,12 +313,14 @@ def conform(
     parent_name: str = "record it belongs to",
     return_year: int | None = None,
     today: date | None = None,
+    hash_memo: dict[tuple[bytes, str], dict[str, str]] | None = None,
 ) -> Conformed:
     """Type ``raw`` against its canonical table; rows that cannot be typed go to quarantine.
 
     ``return_year`` is the collection year of a return that states it (the CIN census
     header): a date after its 31 March is impossible in that return. A date after ``today``
     (default: the real today) is impossible in any file, except an expected date of birth.
+    ``hash_memo`` is shared by the tables of one file (see ``keyed_hashes``).
     """
     target = model.table(raw.table)
     data = raw.data
@@ -354,7 +370,7 @@ def conform(
         else:
             values = data.column(name).combine_chunks()
             if name in raw.keyed or (name == "child_id" and col.dtype == "string"):
-                out[name] = keyed_hashes(pseudonymiser, la_code, values)
+                out[name] = keyed_hashes(pseudonymiser, la_code, values, hash_memo)
             elif col.dtype in _PARSERS:
                 typed, invalid = _PARSERS[col.dtype](values)
                 text = blank_to_null(values)
