@@ -22,7 +22,6 @@ from typing import Any
 import ibis
 import pytest
 
-from conftest import Rows, load_rows
 from csc_insight.indicators import REGISTRY, compute_indicator
 from csc_insight.indicators.escalation import EscalationThresholds, candidates
 from csc_insight.indicators.export import as_rows
@@ -30,7 +29,7 @@ from csc_insight.indicators.periods import parse
 from csc_insight.indicators.registry import IndicatorResult, Tables
 from csc_insight.privacy.disclosure import suppress
 from csc_insight.warehouse.store import Warehouse
-from engines import ENGINES, PostgresServer, spark_database
+from engines import ENGINES, PostgresServer, Rows, load_rows, spark_database
 
 FY = "2024-25"
 

@@ -119,11 +119,17 @@ class Evidence:
     weight: int
     data: dict[str, Any] = field(default_factory=dict)
 
+    @property
+    def detail(self) -> str:
+        """The numbers behind the words: limits, tests, p-values, counts."""
+        return _detail(self)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "kind": self.kind,
             "text": self.text,
+            "detail": self.detail,
             "weight": self.weight,
             "data": _plain(self.data),
         }
@@ -238,6 +244,74 @@ class Findings:
         }
 
 
+def _p(value: Any) -> str:
+    if value is None:
+        return "p not available"
+    return "p < 0.001" if value < 0.001 else f"p = {value:.3f}"
+
+
+def _detail(e: Evidence) -> str:
+    d = e.data
+    unit = str(d.get("unit", ""))
+    if e.source == "targets":
+        tol = f" ± {words.gap(d['tolerance'], unit)}" if d.get("tolerance") else ""
+        goal = words.value(d["target"], unit, exact=True)
+        return f"Target {goal}{tol} (authority.toml): {d['status']}."
+    if e.source == "spc":
+        signals = "; ".join(
+            f"{spc.RULE_TITLES[s['rule']]}, {words.month_name(s['months'][0])} to "
+            f"{words.month_name(s['months'][-1])}"
+            for s in d.get("signals", [])
+        )
+        return (
+            f"{'p-chart' if d.get('chart') == 'p' else 'XmR chart'} of {d.get('months')} months, "
+            f"average {words.value(d.get('centre'), unit)}: {signals}."
+        )
+    if e.source == "benchmarks":
+        if "quartile" in d:
+            rank = f", rank {d['rank']}" if d.get("rank") else ""
+            return f"Quartile band {d['quartile']} among all authorities{rank} (no test possible)."
+        parts = [
+            f"{'England' if k == 'england' else 'statistical neighbours'} "
+            f"{words.value(v['value'], unit)} (Holm-adjusted {_p(v['p_adjusted'])})"
+            for k, v in d.items()
+            if k in ("england", "sn_mean")
+        ]
+        return (
+            f"Published year to March {d.get('published_year')}: "
+            + "; ".join(parts)
+            + ("; exact binomial test of the local numerator and denominator.")
+        )
+    if e.source == "equity":
+        if "ratio" in d:
+            ci = (
+                f" (95% CI {d['ci_low']:.2f} to {d['ci_high']:.2f})"
+                if d.get("ci_low") is not None and d.get("ci_high") is not None
+                else ""
+            )
+            return (
+                f"{d.get('stage_title', d['stage'])}: relative rate {d['ratio']:.2f}{ci}, "
+                f"Holm-adjusted {_p(d.get('p_adjusted'))}."
+            )
+        return (
+            f"{d.get('title', d.get('measure'))}: difference {d.get('difference'):+.1f} from the "
+            f"reference group, Holm-adjusted {_p(d.get('p_adjusted'))}."
+        )
+    if e.source == "impact":
+        if d.get("effect") is None:
+            return e.text
+        return (
+            f"Effect {d['effect']:+.1f} (95% CI {d['ci_low']:.1f} to {d['ci_high']:.1f}), "
+            f"{_p(d.get('p_value'))}, {d.get('n_treated')} served children."
+        )
+    if e.source == "data_quality":
+        return (
+            f"{d['failing']:,} rows failing a rule and {d['quarantined']:,} quarantined, of "
+            f"{d['rows'] + d['quarantined']:,}."
+        )
+    return e.text
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, 4)
@@ -262,7 +336,12 @@ def _target_evidence(r: IndicatorResult, target: targets.Target) -> Evidence | N
     worse, better = _worse_word(r.polarity)
     goal = words.value(target.target, r.unit, exact=True)
     tol = f" (tolerance {words.gap(target.tolerance, r.unit)})" if target.tolerance else ""
-    data = {"target": target.target, "tolerance": target.tolerance, "status": r.status}
+    data = {
+        "target": target.target,
+        "tolerance": target.tolerance,
+        "status": r.status,
+        "unit": r.unit,
+    }
     if r.status == targets.OFF_TARGET:
         return Evidence("targets", CONCERN, f"{worse} the {goal} target{tol}", 3, data)
     if r.status == targets.NEAR_TARGET:
@@ -305,6 +384,8 @@ def _spc_evidence(s: MonthlySeries, recent_months: int) -> list[Evidence]:
         data = {
             "chart": str(chart.kind),
             "centre": chart.centre,
+            "unit": s.unit,
+            "months": sum(1 for v in chart.values if v is not None),
             "rules": rules,
             "signals": [
                 {
@@ -383,6 +464,7 @@ def _benchmark_evidence(
             data = {t.comparator: {"value": t.reference, "p_adjusted": p} for t, p in found} | {
                 "published_year": c.published_year,
                 "test": "exact binomial, Holm-corrected",
+                "unit": c.unit,
             }
             out.setdefault(indicator, []).append(
                 Evidence("benchmarks", kind, text, 2 * len(found), data)
@@ -541,6 +623,7 @@ def _equity_findings(
                 data = {
                     "by": by,
                     "stage": stage.name,
+                    "stage_title": stage.title,
                     "group": g.group,
                     "ratio": g.ratio,
                     "ci_low": g.ci_low,
@@ -569,9 +652,12 @@ def _equity_findings(
                     m["measure"], m["title"].lower() + " of {v} against {r}"
                 )
                 text = pattern.format(v=theirs, r=f"{ours} for {ref}")
-                data = {"by": by, "measure": m["measure"], "group": row["group"]} | {
-                    k: row.get(k) for k in ("value", "difference", "p_adjusted")
-                }
+                data = {
+                    "by": by,
+                    "measure": m["measure"],
+                    "title": m["title"],
+                    "group": row["group"],
+                } | {k: row.get(k) for k in ("value", "difference", "p_adjusted")}
                 evidence.setdefault(row["group"], []).append(
                     Evidence("equity", CONCERN, text, 2, data)
                 )

@@ -42,6 +42,14 @@ def _config() -> dict[str, Any]:
     }
 
 
+_POINT_COLOURS = {
+    "Common cause": GREY,
+    "Deterioration": ORANGE,
+    "Improvement": BLUE,
+    "Special cause": DARK,
+}
+
+
 def _num(value: float | None) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else value
 
@@ -83,6 +91,7 @@ def spc_spec(
                 "point": point,
             }
         )
+    present = {r["point"] for r in rows}
     x = {
         "field": "month",
         "type": "temporal",
@@ -132,8 +141,8 @@ def spc_spec(
                     "type": "nominal",
                     "title": None,
                     "scale": {
-                        "domain": ["Common cause", "Deterioration", "Improvement", "Special cause"],
-                        "range": [GREY, ORANGE, BLUE, DARK],
+                        "domain": [k for k in _POINT_COLOURS if k in present],
+                        "range": [c for k, c in _POINT_COLOURS.items() if k in present],
                     },
                 },
             },
@@ -263,7 +272,13 @@ def before_after_spec(title: str, means: dict[str, dict[str, float]], unit: str)
         "data": {"values": rows},
         "mark": {"type": "line", "point": True, "strokeWidth": 2},
         "encoding": {
-            "x": {"field": "when", "type": "nominal", "sort": ["Before", "After"], "title": None},
+            "x": {
+                "field": "when",
+                "type": "nominal",
+                "sort": ["Before", "After"],
+                "title": None,
+                "axis": {"labelAngle": 0},
+            },
             "y": {
                 "field": "value",
                 "type": "quantitative",

@@ -263,7 +263,8 @@ def _chart_for(finding: Finding, f: Findings, config: targets.AuthorityConfig) -
             return PackChart(finding.key, finding.title, charts.svg(spec), alt)
         c = f.comparisons.get(indicator_id)
         r = f.results.get(indicator_id)
-        if c is not None and r is not None and not r.suppressed:
+        comparators = (c.england, c.region, c.sn_mean) if c is not None else ()
+        if c is not None and r is not None and not r.suppressed and any(comparators):
             mine = c.la_name or "This authority"
             bars = [
                 (mine, c.local),
@@ -280,7 +281,7 @@ def _chart_for(finding: Finding, f: Findings, config: targets.AuthorityConfig) -
     if finding.key.startswith("equity:"):
         rows = [
             {
-                "stage": e.data["stage"],
+                "stage": e.data.get("stage_title", e.data["stage"]),
                 "ratio": e.data["ratio"],
                 "ci_low": e.data.get("ci_low"),
                 "ci_high": e.data.get("ci_high"),
