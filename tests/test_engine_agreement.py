@@ -26,10 +26,10 @@ from engines import ENGINES, Rows, load_rows, open_engine
 
 FY = "2024-25"
 # Breakdowns compared besides the whole figure: child dimensions, and record dimensions.
-# (Not disability: rates cannot be broken down by it, there is no population by disability.)
+# (A rate by disability, team or service has counts but no rate: no population is kept so.)
 BREAKDOWNS: tuple[tuple[str, ...], ...] = (
     (),
-    ("sex", "age_band", "ethnic_group", "locality"),
+    ("sex", "age_band", "ethnic_group", "locality", "disability"),
     ("team",),
     ("service",),
     ("leaver_age",),
