@@ -92,7 +92,7 @@ def test_a_missing_month_does_not_break_a_run() -> None:
 
 
 def test_a_shift_is_found_on_a_whole_xmr_chart() -> None:
-    values = [10.0, 11.0] * 7 + [12.0] * 8  # the process moves up for the last 8 months
+    values = [9.0, 12.0] * 7 + [12.0] * 8  # the process moves up for the last 8 months
     chart = spc.xmr(labels(len(values)), values)
     shifts = [s for s in chart.signals if s.rule == spc.SHIFT]
     assert [(s.direction, s.last) for s in shifts] == [(spc.UP, len(values) - 1)]
@@ -173,11 +173,11 @@ def test_direction_is_judged_by_which_way_is_better() -> None:
 
 
 def test_only_signals_reaching_the_latest_months_are_recent() -> None:
-    early = [12.0] * 8 + [10.0, 11.0] * 6  # a shift at the start, then common cause
+    early = [12.0] * 8 + [9.0, 12.0] * 6  # a shift at the start, then common cause
     chart = spc.xmr(labels(len(early)), early)
     assert any(s.rule == spc.SHIFT for s in chart.signals)
     assert spc.recent(chart, 3) == []
-    late = [10.0, 11.0] * 6 + [13.0] * 8
+    late = [9.0, 12.0] * 6 + [12.0] * 8
     chart = spc.xmr(labels(len(late)), late)
     assert [s.rule for s in spc.recent(chart, 3)] == [spc.SHIFT]
 

@@ -63,6 +63,19 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/loads"): "viewer",
     ("GET", "/api/audit"): "admin",
     ("GET", "/api/users"): "admin",
+    ("GET", "/demand"): "viewer",
+    ("GET", "/api/demand"): "viewer",
+    ("GET", "/api/demand/placements"): "viewer",
+    ("GET", "/impact"): "viewer",
+    ("GET", "/impact/report"): "viewer",  # counts at or below the threshold: "fewer than"
+    ("GET", "/api/impact"): "viewer",
+    ("GET", "/voice"): "viewer",  # example comments are shown to analysts only
+    ("GET", "/api/voice"): "viewer",
+    ("GET", "/equity"): "viewer",
+    ("GET", "/api/equity"): "viewer",
+    ("GET", "/api/equity/equal-service"): "viewer",
+    ("GET", "/benchmarks"): "viewer",
+    ("GET", "/api/benchmarks"): "viewer",
 }
 
 

@@ -41,7 +41,7 @@ from csc_insight.concerns.series import (
 from csc_insight.errors import ConfigError, CscInsightError
 from csc_insight.indicators import REGISTRY, IndicatorResult, latest_period, targets
 from csc_insight.indicators.escalation import EscalationThresholds
-from csc_insight.indicators.periods import parse
+from csc_insight.indicators.periods import financial_year_of, parse
 from csc_insight.indicators.registry import Polarity
 from csc_insight.warehouse.store import Warehouse
 
@@ -490,6 +490,12 @@ def _benchmark_evidence(
     return out
 
 
+def _tag(e: Evidence) -> str:
+    if e.source == "targets" and e.data.get("status") == targets.NEAR_TARGET:
+        return "Near target"
+    return TAGS[(e.source, e.kind)]
+
+
 def _indicator_finding(
     indicator_id: str,
     r: IndicatorResult | None,
@@ -518,7 +524,7 @@ def _indicator_finding(
         parts.append("On the other hand, " + words.join([e.text for e in other]))
     sentence = " ".join(words.sentence(p) for p in parts)
     severity = sum(e.weight for e in main)
-    tags = list(dict.fromkeys(TAGS[(e.source, e.kind)] for e in main if (e.source, e.kind) in TAGS))
+    tags = list(dict.fromkeys(_tag(e) for e in main if (e.source, e.kind) in TAGS))
     return Finding(
         key=f"indicator:{indicator_id}",
         kind=kind,
@@ -966,15 +972,31 @@ def find(
             usable = [
                 c for c in comparisons.values() if c.england is not None or c.sn_mean is not None
             ]
-            for indicator, items in _benchmark_evidence(comparisons, results).items():
+            # Published figures are annual: a month or quarter is compared with them only
+            # for measures that mean the same over a shorter span (shares and waits).
+            whole_year = p.label.startswith("12m") or financial_year_of(p.start) == p
+            judged = (
+                comparisons
+                if whole_year
+                else {k: c for k, c in comparisons.items() if k in monthly_ids()}
+            )
+            for indicator, items in _benchmark_evidence(judged, results).items():
                 evidence.setdefault(indicator, []).extend(items)
+            span = (
+                ""
+                if whole_year
+                else (
+                    f" {p.label} is shorter than the published years, so only percentages and "
+                    "waits are judged against them."
+                )
+            )
             coverage.append(
                 Coverage(
                     "benchmarks",
                     bool(usable),
                     f"{len(usable)} indicator(s) compared with England and the statistical "
                     f"neighbours ({code}); percentages are tested (exact binomial, Holm-"
-                    "corrected), other figures are judged by their quartile band."
+                    "corrected), other figures are judged by their quartile band." + span
                     if usable
                     else "No published figure matches the loaded data: import DfE's tables "
                     "with `csc-insight benchmarks import`.",

@@ -228,7 +228,13 @@ def ratio_spec(title: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
         }
         for r in rows
     ]
-    y = {"field": "stage", "type": "nominal", "title": None, "sort": None}
+    y = {
+        "field": "stage",
+        "type": "nominal",
+        "title": None,
+        "sort": None,
+        "axis": {"labelLimit": 320},
+    }
     return {
         "$schema": SCHEMA,
         "title": {"text": title, "subtitle": "Relative rate with 95% interval; 1 = the same"},

@@ -116,7 +116,7 @@ def _findings_sheet(book: _Book, name: str, title: str, found: list[Finding]) ->
             f.severity,
             ", ".join(f.tags),
             f.sentence,
-            "\n".join(f"{e.source}: {e.text}" for e in f.evidence),
+            "\n".join([*(e.detail for e in f.evidence), *f.caveats]),
             ", ".join(f.indicator_ids),
         ]
         for i, f in enumerate(found, start=1)
@@ -124,7 +124,16 @@ def _findings_sheet(book: _Book, name: str, title: str, found: list[Finding]) ->
     book.table(
         ws,
         2,
-        ["Rank", "Area", "Service area", "Severity", "Signs", "In words", "Evidence", "Indicators"],
+        [
+            "Rank",
+            "Area of concern" if name == "Concerns" else "Area of improvement",
+            "Service area",
+            "Severity",
+            "Signs",
+            "In words",
+            "Evidence",
+            "Indicators",
+        ],
         rows,
         [6, 34, 22, 9, 26, 70, 70, 26],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 
 from csc_insight.rules.registry import (
@@ -162,7 +164,8 @@ class PlansOverlap(Rule):
                 *same_child(p, o),
                 p.plan_id != o.plan_id,
                 o.start_date <= p.start_date,
-                (o.end_date > p.start_date) | o.end_date.isnull(),
+                # One comparison, not an OR, so the engine can join on the child.
+                o.end_date.fill_null(ibis.literal(dt.date.max)) > p.start_date,
             ],
         )
 

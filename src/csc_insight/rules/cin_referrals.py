@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import ibis
 
 from csc_insight.rules.registry import (
@@ -17,6 +19,7 @@ from csc_insight.rules.registry import (
     same_referral,
 )
 
+FOR_EVER = ibis.literal(dt.date.max)
 CLOSURE_REASONS = frozenset({f"RC{i}" for i in range(1, 10)})
 PRIMARY_NEEDS = frozenset({f"N{i}" for i in range(10)})
 REFERRAL_SOURCES = frozenset(
@@ -243,14 +246,18 @@ class Rule8820(Rule):
     def failing(self, t: Tables) -> ibis.Table:
         r = t.referrals
         o = r.view()
-        still_open = o.closure_date.isnull() & (o.referral_nfa == ibis.literal(False))
+        # An open episode (not NFA) runs on for ever; written as one comparison rather than
+        # an OR so the engine can join on the child (an OR made it compare every pair).
+        runs_to = o.closure_date.fill_null(
+            ibis.ifelse(o.referral_nfa == ibis.literal(False), FOR_EVER, ibis.null("date"))
+        )
         return r.semi_join(
             o,
             [
                 *same_child(r, o),
                 r.referral_id != o.referral_id,
                 o.referral_date <= r.referral_date,
-                (o.closure_date > r.referral_date) | still_open,
+                runs_to > r.referral_date,
             ],
         )
 

@@ -8,6 +8,7 @@ see the chart and for copying the figures.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -137,6 +138,186 @@ def bar_chart(chart_id: str, title: str, bars: list[tuple[str, float | None]], u
         "config": _config(),
     }
     return Chart(chart_id, title, spec, f"{chart_id}-data")
+
+
+def _temporal_x(field: str, fmt: str = "%b %Y") -> dict[str, Any]:
+    return {
+        "field": field,
+        "type": "temporal",
+        "title": None,
+        "axis": {"format": fmt, "labelAngle": -45},
+    }
+
+
+def forecast_chart(
+    chart_id: str,
+    title: str,
+    counts: Sequence[tuple[str, float | None]],
+    forecast: Sequence[dict[str, Any]],
+    y_title: str = "Number",
+) -> Chart:
+    """Counts over time (ISO dates) with a forecast line and its 80% and 95% bands."""
+    values: list[dict[str, Any]] = [
+        {"date": d, "series": "Recorded", "value": _clean(v)} for d, v in counts
+    ]
+    for f in forecast:
+        values.append(
+            {
+                "date": f["period"],
+                "series": "Forecast",
+                "value": _clean(f["mean"]),
+                "lower80": _clean(f["lower80"]),
+                "upper80": _clean(f["upper80"]),
+                "lower95": _clean(f["lower95"]),
+                "upper95": _clean(f["upper95"]),
+            }
+        )
+    x = _temporal_x("date")
+    forecast_only = {"filter": "datum.series === 'Forecast'"}
+    layers: list[dict[str, Any]] = [
+        {
+            "transform": [forecast_only],
+            "mark": {"type": "area", "color": BLUE, "opacity": 0.15},
+            "encoding": {
+                "x": x,
+                "y": {"field": "lower95", "type": "quantitative"},
+                "y2": {"field": "upper95"},
+            },
+        },
+        {
+            "transform": [forecast_only],
+            "mark": {"type": "area", "color": BLUE, "opacity": 0.3},
+            "encoding": {
+                "x": x,
+                "y": {"field": "lower80", "type": "quantitative"},
+                "y2": {"field": "upper80"},
+            },
+        },
+        {
+            "mark": {"type": "line", "strokeWidth": 2},
+            "encoding": {
+                "x": x,
+                "y": {"field": "value", "type": "quantitative", "title": y_title},
+                "color": {
+                    "field": "series",
+                    "type": "nominal",
+                    "title": None,
+                    "scale": {"domain": ["Recorded", "Forecast"], "range": [DARK, BLUE]},
+                    "legend": {"orient": "bottom"},
+                },
+                "strokeDash": {
+                    "field": "series",
+                    "type": "nominal",
+                    "scale": {"domain": ["Recorded", "Forecast"], "range": [[1, 0], [6, 4]]},
+                    "legend": None,
+                },
+            },
+        },
+    ]
+    spec = {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": title,
+        "width": "container",
+        "height": 280,
+        "data": {"values": values},
+        "layer": layers,
+        "config": _config(),
+    }
+    return Chart(chart_id, title, spec, f"{chart_id}-data")
+
+
+def multi_line_chart(
+    chart_id: str,
+    title: str,
+    points: Sequence[tuple[str, str, float | None]],
+    y_title: str = "Number",
+    time_format: str = "%b %Y",
+) -> Chart:
+    """One line per group: points are (ISO date, group, value)."""
+    values = [{"date": d, "group": g, "value": _clean(v)} for d, g, v in points]
+    spec = {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": title,
+        "width": "container",
+        "height": 280,
+        "data": {"values": values},
+        "mark": {"type": "line", "strokeWidth": 2},
+        "encoding": {
+            "x": _temporal_x("date", time_format),
+            "y": {"field": "value", "type": "quantitative", "title": y_title},
+            "color": {
+                "field": "group",
+                "type": "nominal",
+                "title": None,
+                "legend": {"orient": "bottom", "columns": 3},
+            },
+        },
+        "config": _config(),
+    }
+    return Chart(chart_id, title, spec, f"{chart_id}-data")
+
+
+def interval_chart(
+    chart_id: str,
+    title: str,
+    rows: Sequence[tuple[str, float | None, float | None, float | None]],
+    x_title: str,
+    reference: float | None = 1.0,
+) -> Chart:
+    """An estimate and its interval per group (rows: group, estimate, low, high), with a
+    reference line (1 for ratios, 0 for differences)."""
+    values = [
+        {"group": g, "value": _clean(v), "low": _clean(lo), "high": _clean(hi)}
+        for g, v, lo, hi in rows
+    ]
+    y = {
+        "field": "group",
+        "type": "nominal",
+        "title": None,
+        "sort": None,
+        "axis": {"labelLimit": 260},
+    }
+    layers: list[dict[str, Any]] = [
+        {
+            "mark": {"type": "rule", "color": GREY, "strokeWidth": 2},
+            "encoding": {
+                "y": y,
+                "x": {"field": "low", "type": "quantitative", "title": x_title},
+                "x2": {"field": "high"},
+            },
+        },
+        {
+            "mark": {"type": "point", "filled": True, "color": BLUE, "size": 80},
+            "encoding": {"y": y, "x": {"field": "value", "type": "quantitative"}},
+        },
+    ]
+    if reference is not None:
+        layers.append(
+            {
+                "mark": {"type": "rule", "color": DARK, "strokeDash": [6, 4]},
+                "encoding": {"x": {"datum": reference}},
+            }
+        )
+    spec = {
+        "$schema": VEGA_LITE_SCHEMA,
+        "title": title,
+        "width": "container",
+        "height": {"step": 26},
+        "data": {"values": values},
+        "layer": layers,
+        "config": _config(),
+    }
+    return Chart(chart_id, title, spec, f"{chart_id}-data")
+
+
+def from_spec(chart_id: str, title: str, spec: dict[str, Any]) -> Chart:
+    """A chart from a ready-made Vega-Lite spec (e.g. Altair's), in the page's style."""
+    full = dict(spec)
+    full.setdefault("$schema", VEGA_LITE_SCHEMA)
+    full["config"] = {**(full.get("config") or {}), **_config()}
+    if "width" in full:
+        full["width"] = "container"
+    return Chart(chart_id, title, full, f"{chart_id}-data")
 
 
 def to_svg(spec: dict[str, Any]) -> str:

@@ -20,9 +20,8 @@ from csc_insight.appstate.users import ADMIN, VIEWER, User
 if TYPE_CHECKING:
     from csc_insight.web.service import DataService
 
-# Navigation order. The gaps are where the pages still to come belong:
-#   30 Demand, 50 Outcomes and impact, 60 Voice, 70 Characteristics and equal access,
-#   80 Benchmarks, 90 Actions.
+# Navigation order. The analysis pages register themselves at 30 Demand, 50 Outcomes and
+# impact, 60 Voice, 70 Characteristics and equal access, 80 Benchmarks; 90 is kept for Actions.
 OVERVIEW, TIMELINESS, REPEAT_USE, DATA_QUALITY, CATALOGUE = 10, 20, 40, 100, 110
 UPLOAD, USERS, AUDIT = 200, 210, 220
 

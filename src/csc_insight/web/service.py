@@ -19,7 +19,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
@@ -43,6 +44,10 @@ FILTER_DIMENSIONS = ("team", "locality", "service")
 POPULATION_DIMS = frozenset({"sex", "age_band", "ethnic_group", "ethnicity", "locality"})
 CACHE_ENTRIES = 2000
 VERSION_TTL_SECONDS = 1.0
+# How long a page waits for an analysis before saying it is being worked out.
+ANALYSIS_WAIT_SECONDS = 3.0
+# How long the API waits for one (API callers such as Power BI would rather wait).
+API_WAIT_SECONDS = 300.0
 FACT_TABLE_NAMES = frozenset(t.name for t in FACT_TABLES)
 
 
@@ -120,6 +125,9 @@ class DataService:
         self._pool: ThreadPoolExecutor | None = None
         self._warming: set[tuple[Any, ...]] = set()
         self._targets: tuple[float, targets.AuthorityConfig] | None = None
+        self._analysis_pool: ThreadPoolExecutor | None = None
+        self._futures: dict[tuple[Any, ...], Future[Any]] = {}
+        self.analysis_wait = ANALYSIS_WAIT_SECONDS
 
     # --- connections and versions -------------------------------------------------------------
     def warehouse(self) -> Warehouse:
@@ -141,8 +149,10 @@ class DataService:
     def close(self) -> None:
         with self._lock:
             pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+            analyses, self._analysis_pool = self._analysis_pool, None
+        for p in (pool, analyses):
+            if p is not None:
+                p.shutdown(wait=False, cancel_futures=True)
         wh = getattr(self._local, "warehouse", None)
         if wh is not None:
             wh.close()
@@ -200,6 +210,48 @@ class DataService:
             self._cache[full] = value
             while len(self._cache) > CACHE_ENTRIES:
                 self._cache.popitem(last=False)
+
+    def analysis(
+        self, key: tuple[Any, ...], work: Callable[[], T], wait: float | None = None
+    ) -> tuple[bool, T | None]:
+        """A heavy analysis (forecast back-tests, equity, impact), once per data version and key.
+
+        The work runs on the analysis threads; this waits up to ``wait`` seconds (default
+        ``analysis_wait``) and returns (True, result), or (False, None) while it is still being
+        worked out (the page says so; the next request picks up the same computation). A
+        failure is raised to the caller that sees it, and the next request tries again.
+        """
+        full = (self.version(), "analysis", *key)
+        with self._lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return True, self._cache[full]
+            future = self._futures.get(full)
+            if future is None:
+                if self._analysis_pool is None:
+                    self._analysis_pool = ThreadPoolExecutor(
+                        max_workers=2, thread_name_prefix="csc-analysis"
+                    )
+                future = self._analysis_pool.submit(self._run_analysis, full, work)
+                self._futures[full] = future
+        try:
+            return True, future.result(timeout=self.analysis_wait if wait is None else wait)
+        except FutureTimeout:
+            return False, None
+
+    def _run_analysis(self, full: tuple[Any, ...], work: Callable[[], T]) -> T:
+        try:
+            value = work()
+        except BaseException:
+            with self._lock:
+                self._futures.pop(full, None)
+            raise
+        with self._lock:  # kept before the future is forgotten: no second computation
+            self._cache[full] = value
+            while len(self._cache) > CACHE_ENTRIES:
+                self._cache.popitem(last=False)
+            self._futures.pop(full, None)
+        return value
 
     def peek(self, key: tuple[Any, ...]) -> tuple[bool, Any]:
         full = (self.version(), *key)
