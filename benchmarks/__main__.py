@@ -4,7 +4,9 @@ Run with `make bench` (or `make bench ARGS="--scale small"`). Each stage runs in
 process so its peak memory is its own. Record figures in docs/performance.md.
 
 `make bench ARGS="national ..."` runs the national-scale ingest and validation benchmark
-instead (benchmarks/national.py; `ARGS="national --help"` lists its options).
+instead (benchmarks/national.py; `ARGS="national --help"` lists its options), and
+`make bench ARGS="catalogue ..."` the indicator catalogue at national scale
+(benchmarks/catalogue.py).
 """
 
 from __future__ import annotations
@@ -68,6 +70,11 @@ def main() -> None:
         from benchmarks import national
 
         national.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["catalogue"]:
+        from benchmarks import catalogue
+
+        catalogue.main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="la", choices=["small", "la", "national"])

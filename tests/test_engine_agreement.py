@@ -232,6 +232,11 @@ def _rows() -> Rows:
         "assessments": _assessments(),
         "section47": _section47(),
         "cp_plans": _cp_plans(),
+        "cp_visits": [  # a and c on a plan at 31 March: a seen in time, c not
+            {"child_id": "a", "visit_date": d("2025-03-24")},
+            {"child_id": "c", "visit_date": d("2025-02-03")},
+            {"child_id": "h", "visit_date": d("2025-03-28")},
+        ],
         "cla_episodes": _cla_episodes(),
         "missing": [
             {"child_id": "c", "missing_type": "M", "start_date": d("2024-08-02")},

@@ -391,6 +391,22 @@ CP_PLANS = [
     plan("p15", "cp-back", date(2024, 8, 1), None),
 ]
 
+# Visits to children on a plan (latest on or before 31 March 2025 counts)
+CP_VISITS = [
+    # 10 working days before 31 March 2025 (Monday 17 March): timely
+    {"child_id": "cp-open", "visit_date": date(2025, 3, 17)},
+    # 11 working days before (Friday 14 March): not timely
+    {"child_id": "cp-2y-in", "visit_date": date(2025, 3, 14)},
+    # only seen after the period: no visit recorded by 31 March, so not in the denominator
+    {"child_id": "cp-ncpp", "visit_date": date(2025, 4, 2)},
+    # an old visit and one on the day itself: the latest (0 working days) counts, timely
+    {"child_id": "cp-dup", "visit_date": date(2025, 1, 1)},
+    {"child_id": "cp-dup", "visit_date": date(2025, 3, 31)},
+    # not on a plan on 31 March: left out whatever its visits
+    {"child_id": "cp-next", "visit_date": date(2025, 3, 30)},
+    # cp-back is on a plan but has no visit recorded: not in the denominator
+]
+
 # --- children looked after, missing, adoption -----------------------------------------------
 
 CLA_CHILDREN = [
@@ -661,6 +677,7 @@ ROWS: Rows = {
     "assessments": ASSESSMENTS,
     "section47": SECTION47,
     "cp_plans": CP_PLANS,
+    "cp_visits": CP_VISITS,
     "cla_episodes": CLA_EPISODES,
     "missing": MISSING,
     "adoptions": ADOPTIONS,
@@ -992,8 +1009,12 @@ def test_section_47_and_initial_conferences_within_15_working_days(golden: Golde
     "cp.repeat_plan_2y_pct",
     "cp.plans_ended",
     "cp.ended_2y_plus_pct",
+    "cp.visits_timely_pct",
 )
 def test_child_protection_plans(golden: Golden) -> None:
+    # visits: cp-open (10 working days) and cp-dup (0) timely, cp-2y-in (11) not; cp-ncpp
+    # and cp-back have no visit by 31 March; cp-next is not on a plan
+    check(golden.one("cp.visits_timely_pct"), 2 / 3 * 100, 2, 3)
     # open on 31 March 2025: cp-open, cp-2y-in (p05), cp-ncpp, cp-dup (two plans, one
     # child), cp-back (p15) = 5. Not p07 (ended 31 March), p13 (starts 1 April).
     check(golden.one("cp.plans_31mar"), 5, 5, None)

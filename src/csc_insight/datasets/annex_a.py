@@ -71,7 +71,10 @@ LOADED = {
             "Organisation Completing Assessment": "organisation",
         },
     ),
+    7: ("cp_visits", {"Date Child Was Last Seen": "visit_date"}),
 }
+# The same visit can stand on several rows (one per plan): the same fact, not a duplicate.
+REPEATS_ARE_THE_SAME_FACT = frozenset({7})
 _SEX = {
     "m": "1",
     "male": "1",
@@ -274,7 +277,15 @@ def read_sheet(sheet: Sheet) -> list[RawTable]:
             labels["assessment_id"] = "Child Unique ID"
         data = string_table(columns, rows)
         keyed = ("assessment_id",) if sheet.number == 2 else ()
-        out.append(RawTable(target, data, labels, keyed=keyed))
+        out.append(
+            RawTable(
+                target,
+                data,
+                labels,
+                keyed=keyed,
+                dedupe=sheet.number not in REPEATS_ARE_THE_SAME_FACT,
+            )
+        )
     if "child_id" in person:
         children = children_per_child(string_table(person, rows))
         out.append(RawTable("children", children, labels, required=("child_id",), dedupe=False))

@@ -6,7 +6,12 @@ from typing import ClassVar
 
 import ibis
 
-from csc_insight.indicators.expressions import during, open_at, previous_in_series
+from csc_insight.indicators.expressions import (
+    during,
+    open_at,
+    previous_in_series,
+    with_working_days,
+)
 from csc_insight.indicators.periods import Period
 from csc_insight.indicators.registry import (
     Indicator,
@@ -22,7 +27,7 @@ class _PlansAt31March(Indicator):
     """Children on a plan at the end of the period."""
 
     tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
-    dfe_table = "d1"
+    dfe_table: ClassVar[str | None] = "d1"
     per_child = True
 
     def records(self, t: Tables, period: Period) -> ibis.Table:
@@ -163,3 +168,43 @@ class PlansEndedAfterTwoYears(_PlansEnding):
     def records(self, t: Tables, period: Period) -> ibis.Table:
         p = super().records(t, period)
         return p.mutate(hit=p.start_date + ibis.interval(years=2) <= p.end_date)
+
+
+# Many authorities expect a child on a plan to be seen at least every 10 working days.
+VISIT_STANDARD_WORKING_DAYS = 10
+
+
+@register
+class TimelyVisits(_PlansAt31March):
+    """Share of children on a plan seen within 10 working days of the period's end."""
+
+    id = "cp.visits_timely_pct"
+    title = "Children on a child protection plan seen within 10 working days"
+    definition = (
+        "Children on a child protection plan on the last day of the period whose latest "
+        "recorded visit was within 10 working days before it, as a percentage of children on "
+        "a plan with any visit recorded (needs visit dates: Annex A list 7 'Date Child Was "
+        "Last Seen')."
+    )
+    unit = Unit.PERCENT
+    polarity = Polarity.HIGHER_IS_BETTER
+    statistic = Statistic.SHARE
+    per_child = False
+    tables = ("cp_plans", "cp_visits")
+    dfe_table = None
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        on_plan = super().records(t, period).select("la_code", "child_id").distinct()
+        v = t.cp_visits
+        latest = (
+            v.filter(v.visit_date <= period.end)
+            .group_by(["la_code", "child_id"])
+            .aggregate(last_seen=v.visit_date.max())
+        )
+        seen = on_plan.join(latest, ["la_code", "child_id"])
+        seen = with_working_days(
+            seen.mutate(period_end=ibis.literal(period.end, type="date")),
+            "last_seen",
+            "period_end",
+        )
+        return seen.mutate(hit=seen.working_days <= VISIT_STANDARD_WORKING_DAYS)

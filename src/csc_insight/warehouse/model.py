@@ -274,6 +274,18 @@ TABLES: tuple[Table, ...] = (
         sources=("cin_census",),
     ),
     Table(
+        "cp_visits",
+        "Visits to children on a child protection plan: the dates a social worker saw the "
+        "child (Annex A list 7 'Date Child Was Last Seen', or a local extract).",
+        _cols(
+            LA,
+            CHILD,
+            Column("visit_date", "date", "Date the child was seen.", True),
+        ),
+        key=("la_code", "child_id", "visit_date"),
+        sources=("annex_a",),
+    ),
+    Table(
         "cla_episodes",
         "Looked-after episodes (SSDA903 episodes): each change of legal status or placement "
         "starts a new episode.",

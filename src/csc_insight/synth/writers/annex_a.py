@@ -160,7 +160,8 @@ def write_annex_a(ctx: Context) -> None:
                 if p.start > ref or (end is not None and end < lo):
                     continue
                 last_rev = max((d for d in p.reviews if d <= ref), default=None)
-                seen = min(ref, end or ref) - (child.idx % 19)
+                seen = max(min(ref, end or ref) - (child.idx % 19), p.start)
+                cid_mark("cp_visits", (child.child_id, seen))
                 sheets[7].add(
                     [
                         *_person(child, ref),
