@@ -1359,7 +1359,7 @@ def impact(
 @app.command()
 def evaluate(
     service: Annotated[str, typer.Option("--service", help="The service, as recorded.")],
-    output: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    output: Annotated[Path, typer.Option("--out", help="File to write: .html or .pdf.")],
     home: HomeOption = None,
     backend: BackendOption = None,
     outcome: Annotated[str, typer.Option(help="Outcome measure (attendance).")] = "attendance",

@@ -9,6 +9,7 @@ synthetic children's spread of attendance (computed below from the generator's m
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -98,3 +99,14 @@ def test_cli_impact_json_and_evaluation_report(home: Path, tmp_path: Path) -> No
         "answered the feedback survey",
     ):
         assert words in html
+
+    # The same report as PDF: its text says the same things.
+    pdf = tmp_path / "report.pdf"
+    res = runner.invoke(
+        app, ["evaluate", "--service", "School Attendance Project", "--out", str(pdf)], env=env
+    )
+    assert res.exit_code == 0, res.output
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "School Attendance Project: evaluation" in text and "Attendance rose by" in text

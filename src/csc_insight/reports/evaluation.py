@@ -20,9 +20,10 @@ import pandas as pd
 from csc_insight import __version__
 from csc_insight.analysis.impact import Impact, impact
 from csc_insight.analysis.outcomes import outcome as outcome_measure
-from csc_insight.errors import CscInsightError
+from csc_insight.errors import CscInsightError, InputError
 from csc_insight.indicators.dimensions import AGE_BANDS
 from csc_insight.privacy.disclosure import suppression_threshold
+from csc_insight.reports.pdf import write_pdf
 from csc_insight.warehouse.store import Warehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -256,9 +257,14 @@ def render(ev: Evaluation) -> str:
 def write_report(
     warehouse: Warehouse, service: str, path: Path, outcome_name: str = "attendance"
 ) -> Path:
-    """Gather, render and write ``service``'s evaluation report to ``path``."""
+    """Gather, render and write ``service``'s evaluation report: .html, or .pdf by suffix."""
+    suffix = path.suffix.lower()
+    if suffix not in (".html", ".pdf"):
+        raise InputError(f"Cannot write an evaluation report as {path.name}: use .html or .pdf.")
     html = render(gather(warehouse, service, outcome_name))
     path.parent.mkdir(parents=True, exist_ok=True)
+    if suffix == ".pdf":
+        return write_pdf(html, path, TEMPLATES)
     path.write_text(html, encoding="utf-8")
     return path
 

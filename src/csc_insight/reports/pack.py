@@ -35,7 +35,7 @@ from csc_insight.indicators import REGISTRY, IndicatorResult, targets
 from csc_insight.indicators.escalation import EscalationThresholds
 from csc_insight.indicators.periods import parse
 from csc_insight.indicators.registry import Polarity
-from csc_insight.reports import charts
+from csc_insight.reports import charts, pdf
 from csc_insight.warehouse.store import Warehouse
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -479,13 +479,7 @@ def write_html(pack: Pack, path: Path) -> Path:
 
 def write_pdf(pack: Pack, path: Path) -> Path:
     """The pack as PDF through WeasyPrint (no network: everything is inline)."""
-    import weasyprint
-
-    for name in ("weasyprint", "fontTools"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    document = weasyprint.HTML(string=render_html(pack, for_print=True), base_url=str(TEMPLATES))
-    document.write_pdf(str(path))
-    return path
+    return pdf.write_pdf(render_html(pack, for_print=True), path, TEMPLATES)
 
 
 def write(pack: Pack, path: Path | str) -> Path:
