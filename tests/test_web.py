@@ -179,13 +179,14 @@ def test_page_uses_the_govuk_template_without_inline_script(
 def test_navigation_shows_only_pages_the_role_may_open(viewer_page: Any, app: Any) -> None:
     nav = [text(a) for a in viewer_page.findall(".//nav//a")]
     # No feedback or local services in the sample: Voice and Outcomes and impact are left out.
-    assert nav[:8] == [
+    assert nav[:9] == [
         "Overview",
         "Timeliness",
         "Demand",
         "Repeat use",
         "Characteristics and equal access",
         "Benchmarks",
+        "Actions",
         "Data quality",
         "Indicator catalogue",
     ]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 
+from csc_insight import actions
 from csc_insight.appstate import audit as audit_log
 from csc_insight.appstate import uploads as upload_store
 from csc_insight.appstate.store import iso, now
@@ -76,6 +77,17 @@ MATRIX: dict[tuple[str, str], str] = {
     ("GET", "/api/equity/equal-service"): "viewer",
     ("GET", "/benchmarks"): "viewer",
     ("GET", "/api/benchmarks"): "viewer",
+    ("GET", "/actions"): "viewer",
+    ("POST", "/actions"): "analyst",
+    ("GET", "/actions/{action_id}"): "analyst",
+    ("POST", "/actions/{action_id}"): "analyst",
+    ("POST", "/actions/{action_id}/review"): "analyst",
+    ("POST", "/actions/{action_id}/close"): "analyst",
+    ("GET", "/api/actions"): "viewer",
+    ("POST", "/api/actions"): "analyst",
+    ("GET", "/api/actions/{action_id}"): "viewer",
+    ("PATCH", "/api/actions/{action_id}"): "analyst",
+    ("POST", "/api/actions/{action_id}"): "analyst",
 }
 
 
@@ -123,8 +135,12 @@ def _csrf(client: TestClient) -> str:
     return csrf_of(page.text)
 
 
-def _call(client: TestClient, method: str, path: str, upload_id: str) -> Any:
-    concrete = path.replace("{indicator_id}", "cin.referrals").replace("{upload_id}", upload_id)
+def _call(client: TestClient, method: str, path: str, upload_id: str, action_id: int = 1) -> Any:
+    concrete = (
+        path.replace("{indicator_id}", "cin.referrals")
+        .replace("{upload_id}", upload_id)
+        .replace("{action_id}", str(action_id))
+    )
     if method == "GET":
         return client.get(concrete, follow_redirects=False)
     data: dict[str, Any] = {"csrf_token": _csrf(client)}
@@ -135,7 +151,7 @@ def _call(client: TestClient, method: str, path: str, upload_id: str) -> Any:
         data.update(action="nothing")
     if concrete in ("/logout", "/login"):
         return None  # covered by the sign-in tests: they end or start sessions
-    return client.post(concrete, data=data, files=files, follow_redirects=False)
+    return client.request(method, concrete, data=data, files=files, follow_redirects=False)
 
 
 @pytest.mark.parametrize("role", [None, *ROLES])
@@ -143,9 +159,10 @@ def test_each_role_is_refused_what_it_may_not_see(
     role: str | None, clients: dict[str | None, TestClient], app: Any
 ) -> None:
     upload_id = upload_store.create(app.state.appstate, "admin", [{"name": "a.csv"}])
+    action = actions.create(app.state.appstate, title="Audit re-referrals", created_by="admin")
     client = clients[role]
     for (method, path), needed in sorted(MATRIX.items()):
-        response = _call(client, method, path, upload_id)
+        response = _call(client, method, path, upload_id, action.id)
         if response is None:
             continue
         where = f"{role or 'anonymous'} {method} {path}"

@@ -278,3 +278,46 @@ def test_admin_uploads_a_file(browser: Any, base_url: str, synthetic: Path) -> N
         session.check("audit")
     finally:
         session.close()
+
+
+def test_analyst_adds_reviews_and_closes_an_action(browser: Any, base_url: str) -> None:
+    session = Session(browser, base_url, "analyst")
+    page = session.page
+    try:
+        session.open("/actions")
+        page.fill("#add-title", "Audit of re-referrals")
+        page.fill("#add-owner", "Head of Front Door")
+        page.fill("#add-due-date", "2030-06-30")
+        page.fill("#add-effect-from", "2024-10")  # six months before, the months since
+        page.check("input[name=indicator_ids][value='cin.referrals']")
+        with page.expect_navigation():
+            page.click("button:has-text('Add the action')")
+        assert page.locator("h1").inner_text() == "Audit of re-referrals", page.locator(
+            "main"
+        ).inner_text()[:500]
+        deadline = time.monotonic() + 120
+        while "being worked out" in page.content():
+            assert time.monotonic() < deadline, "the movement was not worked out in time"
+            time.sleep(2)
+            page.reload()
+        assert "months since (" in page.content()  # a comparison, with its verdict
+        session.check("action")
+        page.fill("#review-note", "Half the cases audited")
+        with page.expect_navigation():
+            page.click("button:has-text('Add the review')")
+        assert "The review was added." in page.content()
+        page.check("#close-status-2")  # dropped
+        with page.expect_navigation():
+            page.click("button:has-text('Close the action')")
+        assert "The action was closed." in page.content() and "Dropped" in page.content()
+        session.check("action-closed")
+    finally:
+        session.close()
+    viewer = Session(browser, base_url, "viewer")
+    try:
+        viewer.open("/actions")
+        assert "Audit of re-referrals" in viewer.page.content()
+        assert viewer.page.locator("#add-title").count() == 0
+        viewer.check("actions-with-one")
+    finally:
+        viewer.close()

@@ -20,6 +20,8 @@ USER_ADDED = "user added"
 USER_CHANGED = "user changed"
 USER_REMOVED = "user removed"
 ACCESS_REFUSED = "access refused"
+ACTION_ADDED = "action added"
+ACTION_CHANGED = "action changed"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from csc_insight.web.service import DataService
 
 # Navigation order. The analysis pages register themselves at 30 Demand, 50 Outcomes and
-# impact, 60 Voice, 70 Characteristics and equal access, 80 Benchmarks; 90 is kept for Actions.
+# impact, 60 Voice, 70 Characteristics and equal access, 80 Benchmarks, 90 Actions.
 OVERVIEW, TIMELINESS, REPEAT_USE, DATA_QUALITY, CATALOGUE = 10, 20, 40, 100, 110
 UPLOAD, USERS, AUDIT = 200, 210, 220
 

@@ -144,6 +144,8 @@ def audit_page(
         audit_log.USER_CHANGED,
         audit_log.USER_REMOVED,
         audit_log.ACCESS_REFUSED,
+        audit_log.ACTION_ADDED,
+        audit_log.ACTION_CHANGED,
     ]
     more = len(entries) > AUDIT_PAGE_SIZE
     return context.render(
