@@ -317,7 +317,8 @@ def _format_value(value: float | None, unit: str, suppressed: bool = False) -> s
     if unit == "percent":
         return f"{value:.1f}%"
     if unit in ("count",):
-        return f"{value:,.0f}"
+        # An average count (requests per child) keeps its decimals; a plain count has none.
+        return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
     return f"{value:,.1f}"
 
 
