@@ -98,20 +98,6 @@ def build(cache: Path, work: Path, size: int, manifest: dict) -> dict:
     return {"rows": built["rows_read"], "reused": False, **built}
 
 
-def _fact_rows(db: Path) -> int:
-    import duckdb
-
-    from csc_insight.warehouse.model import FACT_TABLES
-
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return sum(
-            con.execute(f'SELECT count(*) FROM "{t.name}"').fetchone()[0] for t in FACT_TABLES
-        )
-    finally:
-        con.close()
-
-
 # --- stages (each in its own process) -----------------------------------------------------
 def _months(period: str) -> list[str]:
     from csc_insight.indicators.periods import parse
@@ -133,7 +119,7 @@ def _catalogue(db: Path, period: str) -> dict:
     return {
         "compute_seconds": round(time.perf_counter() - started, 2),
         "figures": len(results),
-        "rows": _fact_rows(db),
+        "rows": national._fact_rows(w),
     }
 
 
@@ -153,7 +139,7 @@ def _monthly(db: Path, period: str) -> dict:
         "compute_seconds": round(time.perf_counter() - started, 2),
         "figures": figures,
         "per_month": per_month,
-        "rows": _fact_rows(db),
+        "rows": national._fact_rows(w),
     }
 
 
@@ -177,7 +163,7 @@ def _profile(db: Path, period: str) -> dict:
         "indicators": len(timings),
         "top": dict(top[:8]),
         "all": timings,
-        "rows": _fact_rows(db),
+        "rows": national._fact_rows(w),
     }
 
 
@@ -186,7 +172,7 @@ def _spark(db: Path, period: str, work: Path) -> dict:
     import duckdb
 
     from csc_insight.indicators import compute
-    from csc_insight.warehouse.model import TABLES
+    from csc_insight.warehouse.model import FACT_TABLES, TABLES
     from csc_insight.warehouse.store import LoadBatch, Warehouse
 
     root = work / "spark"
@@ -208,7 +194,9 @@ def _spark(db: Path, period: str, work: Path) -> dict:
         if t.name in ("loads", "load_files", "quarantine"):
             continue
         cols = ", ".join(f'"{c}"' for c in t.column_names)
-        batch.add(t.name, src.execute(f'SELECT {cols} FROM "{t.name}"').arrow())
+        batch.add(t.name, src.execute(f'SELECT {cols} FROM "{t.name}"').fetch_arrow_table())
+    fact = {t.name for t in FACT_TABLES}
+    rows = sum(sum(p.num_rows for p in parts) for n, parts in batch.tables.items() if n in fact)
     src.close()
     t0 = time.perf_counter()
     w.commit_load(batch)
@@ -223,7 +211,7 @@ def _spark(db: Path, period: str, work: Path) -> dict:
         "session_seconds": round(session_seconds, 2),
         "copy_seconds": round(copy_seconds, 2),
         "figures": len(results),
-        "rows": _fact_rows(db),
+        "rows": rows,
     }
 
 

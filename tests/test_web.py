@@ -204,6 +204,10 @@ def test_overview_is_well_formed(loaded_url: str, viewer_page: Any) -> None:
     assert LA in summary
     assert "Financial year 2024-25 (1 April 2024 to 31 March 2025)" in summary
     assert "4 rows were set aside (quarantined) in the latest load" in summary
+    # The sentence is a real link to the data-quality page, not escaped markup.
+    link = doc.find(".//dl[@class='govuk-summary-list']//a[@href='/data-quality']")
+    assert link is not None and text(link).startswith("4 rows were set aside")
+    assert "&lt;a" not in lxml_html.tostring(doc, encoding="unicode")
     with Warehouse.connect(loaded_url) as warehouse:
         finished = warehouse.table("loads").finished_at.max().execute()
     assert format_datetime(finished) in summary

@@ -80,6 +80,38 @@ def _value(indicator: Indicator, row: dict[str, Any]) -> tuple[float | None, ...
     return _float(row.get("statistic")), None, den
 
 
+class _MemoTables(Tables):
+    """Tables that looks each canonical table up once.
+
+    Looking a table up asks the engine for its schema (on DuckDB a query and the parsing of
+    every column type): the catalogue reads ``children`` and other tables dozens of times per
+    period, so one lookup each saves about a quarter of a period's time (see
+    docs/performance.md). Ibis expressions are immutable, so sharing them changes no query.
+    """
+
+    def __init__(self, tables: Tables) -> None:
+        self._tables = tables
+        self._looked_up: dict[str, ibis.Table] = {}
+        self._population_years: list[int] | None = None
+
+    def __getattr__(self, name: str) -> ibis.Table:
+        if name.startswith("_"):
+            return getattr(self._tables, name)  # type: ignore[no-any-return]
+        if name not in self._looked_up:
+            self._looked_up[name] = getattr(self._tables, name)
+        return self._looked_up[name]
+
+
+def _population_years(pop: ibis.Table, t: Tables) -> list[int]:
+    """The estimate years in ``pop``, asked of the engine once per ``_MemoTables``."""
+    if isinstance(t, _MemoTables) and t._population_years is not None:
+        return t._population_years
+    years = sorted(int(y) for y in pop.year.to_pyarrow().unique().to_pylist() if y is not None)
+    if isinstance(t, _MemoTables):
+        t._population_years = years
+    return years
+
+
 def _population(
     t: Tables, period: Period, indicator: Indicator, breakdown: list[str]
 ) -> ibis.Table | None:
@@ -93,7 +125,7 @@ def _population(
     pop = t.population
     children = t.children.select("la_code").distinct()
     pop = pop.filter(pop.la_code.isin(children.la_code))
-    years = sorted(int(y) for y in pop.year.to_pyarrow().unique().to_pylist() if y is not None)
+    years = _population_years(pop, t)
     if not years:
         return None
     wanted = period.start.year
@@ -173,6 +205,7 @@ def compute_for(
         raise ConfigError(f"No indicator is called {', '.join(unknown)}: see indicators --list.")
     chosen = [REGISTRY[i] for i in ids] if ids else list(REGISTRY.values())
     results: list[IndicatorResult] = []
+    tables = tables if isinstance(tables, _MemoTables) else _MemoTables(tables)
     for indicator in chosen:
         if indicator.child_level:
             continue
