@@ -12,7 +12,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 from lxml import etree
 
 from csc_insight.datasets import annex_a, cin_census, local, population, ssda903, ssda903_xml
-from csc_insight.datasets.conform import Conformed, RawTable, conform, parse_dates
+from csc_insight.datasets.conform import Conformed, RawTable, conform
 from csc_insight.datasets.detect import (
     ANNEX_A,
     CIN_CENSUS,
@@ -524,18 +524,7 @@ def _episodes_year(path: Path) -> int | None:
         raws = ssda903.read(path, "episodes", collection_year=None)
     except InputError:
         return None
-    latest: date | None = None
-    for column in ("decom", "dec"):
-        if column in raws[0].data.column_names:
-            dates, _ = parse_dates(raws[0].data.column(column).combine_chunks())
-            # A date in the future is a typing slip (2028 for 2023), not the return's year.
-            dates = pc.filter(dates, pc.less_equal(dates, pa.scalar(date.today())))
-            top = pc.max(dates).as_py()
-            if top is not None and (latest is None or top > latest):
-                latest = top
-    if latest is None:
-        return None
-    return latest.year + 1 if latest.month > 3 else latest.year
+    return ssda903.collection_year_of(raws[0].data)
 
 
 def _year_in_path(path: Path, root: Path) -> int | None:

@@ -226,14 +226,17 @@ def raw_tables(
 
 def collection_year_of(episodes: pa.Table) -> int | None:
     """The collection year an episodes table describes: the year ending 31 March after its
-    latest DECOM or DEC (strings as the file held them)."""
+    latest DECOM or DEC (as strings, under the file's or the canonical column names)."""
     latest: date | None = None
-    for column in ("DECOM", "DEC"):
-        if column in episodes.column_names:
-            dates, _ = parse_dates(episodes.column(column).combine_chunks())
-            top = pc.max(dates).as_py()
-            if top is not None and (latest is None or top > latest):
-                latest = top
+    for column in episodes.column_names:
+        if column.upper() not in ("DECOM", "DEC"):
+            continue
+        dates, _ = parse_dates(episodes.column(column).combine_chunks())
+        # A date in the future is a typing slip (2028 for 2023), not the return's year.
+        dates = pc.filter(dates, pc.less_equal(dates, pa.scalar(date.today())))
+        top = pc.max(dates).as_py()
+        if top is not None and (latest is None or top > latest):
+            latest = top
     if latest is None:
         return None
     return latest.year + 1 if latest.month > 3 else latest.year
