@@ -30,6 +30,15 @@ from engines import (
 )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_sql_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Compiled validation SQL kept in the test run's own folder, not the user's cache."""
+    folder = tmp_path_factory.mktemp("compiled-sql")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("CSC_INSIGHT_SQL_CACHE", str(folder))
+        yield folder
+
+
 @pytest.fixture
 def warehouse(tmp_path: Path) -> Warehouse:
     """An empty warehouse on a real DuckDB file."""

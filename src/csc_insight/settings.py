@@ -104,6 +104,13 @@ SETTINGS: tuple[Setting, ...] = (
         "500",
         "Largest upload accepted by the web app, in megabytes.",
     ),
+    Setting(
+        "sql_cache",
+        "CSC_INSIGHT_SQL_CACHE",
+        "",
+        "Folder for validation SQL compiled once and reused (default: csc-insight/sql in the "
+        "user's cache folder, ~/.cache or XDG_CACHE_HOME). It holds rules, not data.",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -18,13 +18,13 @@ OTHER_LA = "E06000002"
 YEAR = 2025  # collection year ending 31 March 2025
 
 
-def load(warehouse: Warehouse, rows: Rows) -> None:
+def load(warehouse: Warehouse, rows: Rows, la_code: str = LA) -> None:
     """Load hand-built canonical rows; source_row is the 1-based position in each list."""
     batch = LoadBatch(warehouse.new_load_id(), datetime.now(UTC))
     for name, records in rows.items():
         schema = table(name).schema().to_pyarrow()
         full = [
-            {"la_code": LA, "load_id": batch.load_id, "source_file": f"{name}.csv"}
+            {"la_code": la_code, "load_id": batch.load_id, "source_file": f"{name}.csv"}
             | record
             | {"source_row": i + 1}
             for i, record in enumerate(records)

@@ -18,13 +18,12 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from functools import lru_cache
 from pathlib import Path
-
-from python_calamine import CalamineWorkbook
 
 from csc_insight.datasets import formats
 from csc_insight.datasets.conform import RawTable, children_per_child, string_table
-from csc_insight.errors import InputError
+from csc_insight.datasets.workbook import sheet_rows
 
 SEP = "\x1f"
 HEADER_SEARCH_ROWS = 20
@@ -117,6 +116,13 @@ def list_for_sheet(sheet: str) -> int | None:
 
 def match_header(cells: list[str], expected: tuple[str, ...]) -> dict[str, int]:
     """Expected column -> index in ``cells``, for every expected column found."""
+    return dict(_match_header(tuple(cells), expected))
+
+
+# Every row near the top of every sheet is tried against every list's header, by spelling
+# distance (difflib): memoised, since the same rows are tried again when the file is read.
+@lru_cache(maxsize=4096)
+def _match_header(cells: tuple[str, ...], expected: tuple[str, ...]) -> dict[str, int]:
     folded = [fold(c) for c in cells]
     found: dict[str, int] = {}
     used: set[int] = set()
@@ -140,6 +146,8 @@ def cell_text(value: object) -> str | None:
     """A spreadsheet cell as the text a CSV would have held."""
     if value is None:
         return None
+    if type(value) is str:  # most cells: tested first, as this runs for every cell
+        return value.strip() or None
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):
@@ -174,29 +182,19 @@ def _find_header(
         found = match_header(cells, spec.columns)
         if len(found) > len(best[1]):
             best = (i, found)
+        if len(found) == len(spec.columns):
+            break  # every column found: no later row can match better
     if len(best[1]) < max(2, MIN_HEADER_SHARE * len(spec.columns)):
         return -1, {}
     return best
 
 
-def open_workbook(path: Path) -> CalamineWorkbook:
-    try:
-        return CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own types for every kind of bad file
-        raise InputError(f"{path}: cannot be opened as a spreadsheet ({exc}).") from exc
-
-
 def sheets(path: Path) -> tuple[list[Sheet], list[str]]:
     """Recognised lists of a workbook, and the names of sheets that are not lists."""
-    book = open_workbook(path)
     found: list[Sheet] = []
     other: list[str] = []
-    for name in book.sheet_names:
+    for name, rows in sheet_rows(path):
         number = list_for_sheet(name)
-        try:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-        except Exception as exc:  # a damaged sheet should not hide the others
-            raise InputError(f"{path}: sheet {name!r} cannot be read ({exc}).") from exc
         candidates = [number] if number else list(LISTS)
         best: Sheet | None = None
         for n in candidates:

@@ -19,9 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from csc_insight.datasets import formats
-from csc_insight.datasets.annex_a import cell_text, open_workbook
+from csc_insight.datasets.annex_a import cell_text
 from csc_insight.datasets.conform import SOURCE_ROW, RawTable, blank_to_null, children_per_child
 from csc_insight.datasets.tabular import drop_blank_rows, normalise, read_strings
+from csc_insight.datasets.workbook import sheet_rows
 from csc_insight.errors import InputError
 
 CHILD_COLUMNS = formats.CHILD_OPTIONAL
@@ -69,13 +70,9 @@ def sheet_match(path: Path) -> tuple[str | None, str | None, str | None]:
 def _sheets(path: Path, nrows: int | None = None) -> list[tuple[str, int, list[list[object]]]]:
     """(sheet name, index of its likeliest header row, rows) for every sheet with rows;
     only the first ``nrows`` rows when given (enough to recognise a header)."""
-    book = open_workbook(path)
     out: list[tuple[str, int, list[list[object]]]] = []
-    for name in book.sheet_names:
-        try:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False, nrows=nrows)
-        except Exception as exc:  # a damaged sheet is reported, not guessed around
-            raise InputError(f"{path}: sheet {name!r} cannot be read ({exc}).") from exc
+    for name, all_rows in sheet_rows(path):
+        rows = all_rows if nrows is None else all_rows[:nrows]
         if not rows:
             continue
         scored = [

@@ -19,6 +19,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -163,8 +164,17 @@ def read_strings(path: Path) -> tuple[pa.Table, list[str]]:
     """Every column of a CSV as strings, plus source_row (1-based data row).
 
     Rows where every field is blank (spreadsheet exports pad with them) are dropped before
-    counting: they hold nothing to load or to quarantine.
+    counting: they hold nothing to load or to quarantine. The last few files read are kept
+    while unchanged (same size and modification time): ingest reads a 903 episodes table once
+    to learn the return's year, then again to load it.
     """
+    stat = path.stat()
+    table, header = _read_strings(path, stat.st_size, stat.st_mtime_ns)
+    return table, list(header)
+
+
+@lru_cache(maxsize=4)
+def _read_strings(path: Path, _size: int, _mtime_ns: int) -> tuple[pa.Table, tuple[str, ...]]:
     cells = _header_cells(path)
     header = [h.strip() for h in cells]
     if not header or not any(header):
@@ -201,7 +211,7 @@ def read_strings(path: Path) -> tuple[pa.Table, list[str]]:
             continue
     if table is None:
         raise InputError(f"{path}: the characters in this file cannot be read in any encoding.")
-    return drop_blank_rows(table), header
+    return drop_blank_rows(table), tuple(header)
 
 
 def _too_long(path: Path) -> InputError:

@@ -40,7 +40,8 @@ def care_periods(t: Tables) -> ibis.Table:
     e = e.filter(~e.ls.isin(SHORT_BREAKS).fill_null(False))
     w = ibis.window(group_by=[e.la_code, e.child_id], order_by=[e.decom])
     e = e.mutate(_prev_dec=e.dec.lag().over(w))
-    new = (e._prev_dec.isnull() | (e._prev_dec != e.decom)).cast("int64")
+    # ifelse, not cast: PostgreSQL has no cast from boolean to bigint.
+    new = ibis.ifelse(e._prev_dec.isnull() | (e._prev_dec != e.decom), 1, 0).cast("int64")
     e = e.mutate(_new=new)
     running = ibis.window(group_by=[e.la_code, e.child_id], order_by=[e.decom], rows=(None, 0))
     e = e.mutate(_period=e._new.sum().over(running))

@@ -17,12 +17,14 @@ import pyarrow as pa
 
 from csc_insight.errors import InputError
 from csc_insight.rules.registry import FINDING_COLUMNS, REGISTRY, Rule, Tables
+from csc_insight.warehouse.compiled import SqlCache, in_memory_tables, named_table_data
 from csc_insight.warehouse.model import table as model_table
 from csc_insight.warehouse.store import Warehouse
 
 FINDINGS_TABLE = "validation_findings"
 # Excel holds 1,048,576 rows a sheet, one of them the header.
 XLSX_MAX_ROWS = 1_048_575
+FINDINGS_ORDER = ("rule_code", "la_code", "child_id", "source_file", "source_row")
 REPORT_COLUMNS = (
     "rule_code",
     "severity",
@@ -41,8 +43,8 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
-def findings_expr(rule: Rule, t: Tables, run_id: str) -> ibis.Table:
-    """The rule's failing rows shaped as validation_findings rows (one per failing row)."""
+def findings_expr(rule: Rule, t: Tables) -> ibis.Table:
+    """The rule's failing rows shaped as validation_findings rows, less the run id."""
     rows = rule.failing(t)
     if "child_id" not in rows.columns:
         rows = rows.mutate(child_id=ibis.null("string"))
@@ -50,7 +52,6 @@ def findings_expr(rule: Rule, t: Tables, run_id: str) -> ibis.Table:
     if missing:
         raise ValueError(f"rule {rule.code} lost the column(s) {', '.join(missing)}")
     shaped = rows.select(
-        run_id=ibis.literal(run_id, "string"),
         rule_code=ibis.literal(rule.code, "string"),
         severity=ibis.literal(str(rule.severity), "string"),
         target_table=ibis.literal(rule.table, "string"),
@@ -94,16 +95,57 @@ def run(
     started = datetime.now(UTC)
     t = Tables(warehouse, default_collection_year=collection_year)
     schema = model_table(FINDINGS_TABLE).schema().to_pyarrow()
-    if chosen:
-        union = ibis.union(*(findings_expr(r, t, run_id) for r in chosen), distinct=False)
-        union = union.order_by("rule_code", "la_code", "child_id", "source_file", "source_row")
-        findings = union.to_pyarrow().select(schema.names).cast(schema)
-    else:
+    if not chosen:
         findings = schema.empty_table()
+    elif warehouse.engine.name == "duckdb":
+        findings = _findings_duckdb(warehouse, chosen, t)
+    else:
+        union = ibis.union(*(findings_expr(r, t) for r in chosen), distinct=False)
+        findings = union.order_by(*FINDINGS_ORDER).to_pyarrow()
+    if chosen:
+        run_ids = pa.array([run_id] * findings.num_rows, pa.string())
+        findings = findings.append_column("run_id", run_ids).select(schema.names).cast(schema)
     if store:
         replace_findings(warehouse, findings)
     seconds = (datetime.now(UTC) - started).total_seconds()
     return ValidationRun(run_id=run_id, rules=chosen, findings=findings, seconds=seconds)
+
+
+def _findings_duckdb(warehouse: Warehouse, chosen: list[Rule], t: Tables) -> pa.Table:
+    """Every chosen rule's findings in one DuckDB query, from SQL compiled once per code.
+
+    Compiling each rule alone and joining the SQL with UNION ALL is several times faster than
+    compiling the union as one Ibis expression, and the compiled SQL is cached on disk
+    (warehouse/compiled.py), so a validation run is mostly DuckDB's own work.
+    """
+    cache = SqlCache("validation", "duckdb", t.default_collection_year, t.today)
+    parts: list[str] = []
+    needed: dict[str, str] = {}
+    for rule in chosen:
+        hit = cache.get(rule.code)
+        if hit is None:
+            expr = findings_expr(rule, t)
+            tables = in_memory_tables(expr)
+            if tables is None:
+                raise ValueError(
+                    f"rule {rule.code} joins an in-memory table not made with named_table"
+                )
+            hit = (str(warehouse.con.compile(expr)), tables)
+            cache.put(rule.code, *hit)
+        sql, tables = hit
+        parts.append(f"({sql})")
+        needed.update(tables)
+    cache.save()
+    raw = warehouse.con.con  # type: ignore[attr-defined]
+    for sql_name, declared in needed.items():
+        raw.register(sql_name, named_table_data(declared))
+    order = ", ".join(f'"{c}"' for c in FINDINGS_ORDER)
+    query = "SELECT * FROM (" + "\nUNION ALL\n".join(parts) + f") ORDER BY {order}"
+    try:
+        return raw.execute(query).fetch_arrow_table()
+    finally:
+        for sql_name in needed:
+            raw.unregister(sql_name)
 
 
 def replace_findings(warehouse: Warehouse, findings: pa.Table) -> None:
