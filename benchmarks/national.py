@@ -50,6 +50,7 @@ DEFAULT_CACHE = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) /
 STAGES = (
     "la_ingest",
     "la_validate",
+    "la_check",
     "cin_ingest",
     "cin_validate",
     "ssda903_ingest",
@@ -179,12 +180,32 @@ def _validate(db: Path) -> dict:
     return {"rows": _fact_rows(w), "findings": result.findings.num_rows}
 
 
+def _check(folder: Path, work: Path) -> dict:
+    """What an analyst runs to check a return before sending it: `csc-insight validate PATH`
+    (a scratch warehouse in memory, loaded and validated in one process)."""
+    import contextlib
+    import io
+
+    from csc_insight.cli import app
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        app(
+            ["validate", str(folder), "--json", "--home", str(work / "check-home")],
+            standalone_mode=False,
+        )
+    summary = json.loads(printed.getvalue())
+    return {"rows": summary["rows_checked"]["read"], "findings": summary["findings"]}
+
+
 def run_stage(name: str, cache: Path, work: Path) -> dict:
     national, la = work / "national.duckdb", work / "la.duckdb"
     if name == "la_ingest":
         return _ingest(la, cache / "la", fresh=True)
     if name == "la_validate":
         return _validate(la)
+    if name == "la_check":
+        return _check(cache / "la", work)
     if name == "cin_ingest":
         return _ingest(national, cache / "cin", fresh=True)
     if name == "cin_validate":
@@ -202,6 +223,7 @@ def _child(name: str, cache: Path, work: Path, timeout: float) -> dict:
     """Run ``name`` in a fresh interpreter; its wall time, peak RSS and what it reports."""
     load = os.getloadavg()[0]
     start = time.perf_counter()
+    cpu_before = _children_cpu()
     try:
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.national", "--_stage", name, str(cache), str(work)],
@@ -221,6 +243,7 @@ def _child(name: str, cache: Path, work: Path, timeout: float) -> dict:
             "timed_out": True,
         }
     seconds = time.perf_counter() - start
+    cpu = _children_cpu() - cpu_before
     if done.returncode:
         raise SystemExit(f"stage {name} failed:\n{done.stderr[-4000:]}")
     out = json.loads(done.stdout.strip().splitlines()[-1])
@@ -232,8 +255,16 @@ def _child(name: str, cache: Path, work: Path, timeout: float) -> dict:
         "rows_per_second": round(rows / seconds),
         "peak_rss_mib": round(out.pop("peak_kib") / 1024),
         "load_before": round(load, 2),
+        # User + system CPU of the stage's process: on a shared machine, wall time includes
+        # waiting for a core, CPU time does not.
+        "cpu_seconds": round(cpu, 2),
         **out,
     }
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def machine() -> dict:
@@ -266,11 +297,13 @@ def machine() -> dict:
 
 def table(results: list[dict]) -> str:
     lines = [
-        f"{'stage':<18} {'seconds':>8} {'rows':>10} {'rows/s':>9} {'peak MiB':>9} {'load':>5}",
+        f"{'stage':<18} {'seconds':>8} {'cpu s':>6} {'rows':>10} {'rows/s':>9} {'peak MiB':>9} "
+        f"{'load':>5}",
     ]
     for r in results:
         lines.append(
-            f"{r['stage']:<18} {r['seconds']:>8.2f} {r['rows']:>10,} {r['rows_per_second']:>9,} "
+            f"{r['stage']:<18} {r['seconds']:>8.2f} {r.get('cpu_seconds', 0):>6.2f} "
+            f"{r['rows']:>10,} {r['rows_per_second']:>9,} "
             f"{r['peak_rss_mib']:>9,} {r['load_before']:>5.2f}"
             + ("  timed out" if r.get("timed_out") else "")
         )

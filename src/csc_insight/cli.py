@@ -684,7 +684,7 @@ def validate(
         if paths:
             from csc_insight.ingest import ingest as run_ingest
 
-            warehouse = Warehouse.connect(f"duckdb://{Path(scratch) / 'check.duckdb'}")
+            warehouse = Warehouse.scratch(Path(scratch))
             with progress_bar(enabled=not as_json) as progress:
                 report = run_ingest(
                     paths,
@@ -704,6 +704,8 @@ def validate(
         if output is not None:
             result.write_report(output)
     summary = result.to_dict()
+    if paths:
+        summary["rows_checked"] = report.to_json()["totals"]
     if as_json:
         out.print_json(json.dumps(summary, default=str))
         return

@@ -79,7 +79,7 @@ def _sheets(path: Path, nrows: int | None = None) -> list[tuple[str, int, list[l
             (_header_score(_cells(row)), i) for i, row in enumerate(rows[:HEADER_SEARCH_ROWS])
         ]
         best = max(scored, key=lambda t: (t[0], -t[1]))
-        out.append((name, best[1], [list(r) for r in rows]))
+        out.append((name, best[1], rows))
     return out
 
 
