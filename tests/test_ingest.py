@@ -30,8 +30,9 @@ def _reconciles(report: IngestReport) -> dict[str, object]:
     for f in out["files"]:
         assert set(f) >= {"path", "dataset", "tables"}
         for t in f["tables"]:
-            assert set(t) == {"table", "read", "loaded", "quarantined"}
+            assert set(t) == {"table", "read", "loaded", "quarantined", "superseded"}
             assert t["read"] == t["loaded"] + t["quarantined"]
+            assert 0 <= t["superseded"] <= t["loaded"]
     totals = out["totals"]
     assert totals["read"] == totals["loaded"] + totals["quarantined"]
     assert totals["read"] == sum(t["read"] for f in out["files"] for t in f["tables"])

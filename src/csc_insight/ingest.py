@@ -45,11 +45,6 @@ ONS_POPULATION = f"{POPULATION}.{population.ONS_MID_YEAR}"
 CENSUS_POPULATION = f"{POPULATION}.{population.CENSUS_ETHNICITY}"
 # Files that name an authority on every row, so they need none for the whole file.
 PER_ROW_AUTHORITY = frozenset({CIN_CENSUS, ONS_POPULATION, CENSUS_POPULATION})
-# Tables fed by several files that each know different columns of one row (AD1 and
-# placed_for_adoption both describe an adoption; the CIN census, 903 and local extracts each
-# know part of a child). The store keeps only the last row per key within a load, so these
-# are merged column by column here first.
-COLUMNWISE = frozenset({"adoptions", "children"})
 _YEAR_IN_PATH = re.compile(r"(?<!\d)(20\d\d)(?:[-_/](\d\d))?(?!\d)")
 
 
@@ -61,6 +56,9 @@ class TableCount:
     read: int = 0
     loaded: int = 0
     quarantined: int = 0
+    # Of ``loaded``: rows that gave way to a record the warehouse already held from a newer
+    # return (docs/ingest.md section 6).
+    superseded: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +66,7 @@ class TableCount:
             "read": self.read,
             "loaded": self.loaded,
             "quarantined": self.quarantined,
+            "superseded": self.superseded,
         }
 
 
@@ -242,7 +241,8 @@ def ingest(
 
     batch = LoadBatch(load_id=load_id, started_at=started)
     results: list[FileResult] = []
-    columnwise: dict[str, list[pa.Table]] = defaultdict(list)
+    # The count each reconciliation row of the batch adds to (for the superseded counts).
+    counted: list[TableCount] = []
     reasons: dict[str, int] = defaultdict(int)
     for i, (d, _root) in enumerate(detections):
         report(f"Reading {d.path.name} ({d.dataset})", i / max(len(detections), 1))
@@ -281,17 +281,18 @@ def ingest(
                     quarantined=conformed.quarantined,
                 )
             )
-            if conformed.table in COLUMNWISE:
-                columnwise[conformed.table].append(conformed.rows)
-            else:
-                batch.add(conformed.table, conformed.rows)
+            counted.append(count)
+            batch.add(
+                conformed.table,
+                conformed.rows,
+                part=len(batch.files) - 1,
+                gives_way=d.dataset == ANNEX_A,
+            )
             if conformed.quarantined:
                 batch.quarantine.append(conformed.quarantine)
                 for reason, n in _reason_kinds(conformed.quarantine).items():
                     reasons[reason] += n
         results.append(result)
-    for name, parts in columnwise.items():
-        batch.add(name, merge_columnwise(name, parts))
 
     if lookup is not None and options.home is not None:
         # Written before the load commits: a lookup entry without rows is harmless, rows an
@@ -300,6 +301,8 @@ def ingest(
     report("Saving to the warehouse", 0.99)
     if batch.files:
         warehouse.commit_load(batch)
+        for count, file_table in zip(counted, batch.files, strict=True):
+            count.superseded += file_table.superseded
     report("Done", 1.0)
     return IngestReport(
         load_id if batch.files else None,
@@ -364,6 +367,8 @@ def _read_file(
 ) -> list[tuple[str, Conformed]]:
     """(dataset name for load_files, conformed rows) for every table the file feeds."""
     dataset = d.dataset or ""
+    # Rows of a statutory return carry its year, so the newest return wins (see upsert.py).
+    statutory = dataset in (CIN_CENSUS, SSDA903_XML) or dataset.startswith("ssda903.")
     # Hashes of the identifiers read from this file, shared by its tables; dropped with it.
     memo: dict[tuple[bytes, str], dict[str, str]] = {}
 
@@ -375,6 +380,8 @@ def _read_file(
     ) -> Conformed:
         if lookup is not None and "child_id" in raw.data.column_names:
             lookup.add(result.la_code, raw.data.column("child_id"))
+        if statutory and model_table(raw.table).has_return_year:
+            raw.constants.setdefault("return_year", result.collection_year)
         done = conform(
             raw,
             la_code=result.la_code,
@@ -444,18 +451,6 @@ def _read_file(
     else:
         raws = local.read(d.path, kind)
     return [(dataset, run(raw)) for raw in raws]
-
-
-def merge_columnwise(name: str, parts: list[pa.Table]) -> pa.Table:
-    """One row per natural key: each column's last non-null value, in the order given."""
-    t = model_table(name)
-    rows = pa.concat_tables(parts)
-    others = [c for c in t.column_names if c not in t.key]
-    grouped = rows.group_by(list(t.key), use_threads=False).aggregate(
-        [(c, "last", pc.ScalarAggregateOptions(skip_nulls=True)) for c in others]
-    )
-    grouped = grouped.rename_columns([c.removesuffix("_last") for c in grouped.column_names])
-    return grouped.select(t.column_names).cast(t.schema().to_pyarrow())
 
 
 def _default_la(detections: list[tuple[Detection, Path]], given: str | None) -> str | None:
