@@ -236,8 +236,12 @@ def ingest(
     default_la = _default_la(detections, la_code)
     years = _collection_years(detections, collection_year)
     names = _source_names(detections)
-    # Oldest return first: within a load the last row for a key wins.
-    detections.sort(key=lambda dr: (years.get(dr[0].path) or 0, str(dr[0].path)))
+    # Oldest return first: within a load the last row for a key wins. Annex A workbooks
+    # last, so their records can be linked to the referrals of the CIN census files.
+    detections.sort(
+        key=lambda dr: (dr[0].dataset == ANNEX_A, years.get(dr[0].path) or 0, str(dr[0].path))
+    )
+    referrals: dict[str, annex_a.Referrals] = defaultdict(annex_a.Referrals)
 
     batch = LoadBatch(load_id=load_id, started_at=started)
     results: list[FileResult] = []
@@ -251,7 +255,9 @@ def ingest(
             d.path, names[d.path], d.dataset or "", file_la, years.get(d.path), hashes[d.path]
         )
         try:
-            contributed = _read_file(d, result, pseudonymiser, load_id, options, lookup)
+            contributed = _read_file(
+                d, result, pseudonymiser, load_id, options, lookup, referrals[file_la]
+            )
         except InputError as exc:
             label = "CIN census XML" if d.dataset == CIN_CENSUS else "XML"
             failed.append((d.path, _plain(exc, d.path, label)))
@@ -364,6 +370,7 @@ def _read_file(
     load_id: str,
     privacy: PrivacyOptions,
     lookup: LookupCollector | None = None,
+    referrals: annex_a.Referrals | None = None,
 ) -> list[tuple[str, Conformed]]:
     """(dataset name for load_files, conformed rows) for every table the file feeds."""
     dataset = d.dataset or ""
@@ -400,6 +407,8 @@ def _read_file(
         raws, header = cin_census.read(d.path)
         done: dict[str, Conformed] = {}
         for raw in raws:
+            if raw.table == "referrals" and referrals is not None:
+                referrals.add_cin(raw)
             parent = cin_census.PARENTS.get(raw.table)
             rejected = done[parent].quarantined_rows() if parent else None
             label = "referral it belongs to" if parent == "referrals" else "plan it belongs to"
@@ -407,20 +416,25 @@ def _read_file(
         return [(dataset, c) for c in done.values()]
     if dataset == ANNEX_A:
         lists, others = annex_a.sheets(d.path)
+        if result.collection_year is None:
+            result.collection_year = annex_a.workbook_year(lists)
         out: list[tuple[str, Conformed]] = []
-        for sheet in lists:
-            if sheet.number not in annex_a.LOADED:
-                result.notes.append(annex_a.unloaded_reason(sheet.number))
-            for raw in annex_a.read_sheet(sheet):
+        # List 3 first: lists 4 to 7 are linked to its referrals.
+        for sheet in sorted(lists, key=lambda sheet: sheet.number):
+            if sheet.number in annex_a.PARTLY_LOADED:
+                result.notes.append(annex_a.PARTLY_LOADED[sheet.number])
+            for raw in annex_a.read_sheet(sheet, referrals, result.collection_year):
                 out.append((f"annex_a.list{sheet.number}", run(raw)))
         result.notes.extend(f"sheet {name!r} is not an Annex A list" for name in others)
-        present = {sheet.number for sheet in lists}
-        result.notes.extend(
-            f"This workbook has no sheet for Annex A list {n} ({annex_a.LOADED[n][0]}), so "
-            "none was loaded; check the sheet is there and named like 'List "
-            f"{n}'."
-            for n in sorted(set(annex_a.LOADED) - present)
-        )
+        missing = sorted(set(annex_a.FEEDS) - {sheet.number for sheet in lists})
+        if missing:
+            names = ", ".join(
+                f"list {n} ({'/'.join(f.table for f in annex_a.FEEDS[n])})" for n in missing
+            )
+            result.notes.append(
+                f"This workbook has no sheet for Annex A {names}, so none was loaded from "
+                "them; check each sheet is there and named like 'List 3'."
+            )
         return out
     if dataset == SSDA903_XML:
         xml = ssda903_xml.read(

@@ -58,7 +58,9 @@ GIVES_WAY = "_csc_gives_way"
 PART = "_csc_part"
 # Added by LoadBatch.add (ORDINAL is added when the rows are staged).
 SOURCE_EXTRAS = {GIVES_WAY: pa.bool_(), PART: pa.int64()}
-# Sorts the warehouse's row before every staged row when it wins (staged rows sort by ordinal).
+# Staged rows sort by ordinal, those that give way (Annex A) below the others, and the
+# warehouse's row before them all when it wins.
+_ABOVE_GIVING_WAY = 1 << 40
 _FIRST = 1 << 62
 
 
@@ -143,7 +145,8 @@ class UpsertSql:
         w_ry = f"max(CASE WHEN {seq} < 0 THEN {ry} END) {over}"
         if self.t.name in COALESCE_MERGED:
             # This load's rows are merged by read order (oldest return first, files with no
-            # year before them); the result wins or gives way to the warehouse's row as a whole.
+            # year before them, Annex A below all); the result then wins or gives way to the
+            # warehouse's row as a whole.
             keyed = (
                 f"SELECT *, max(CASE WHEN {seq} >= 0 THEN {ry} END) {over} AS _csc_s_ry, "
                 f"min(CASE WHEN {seq} >= 0 THEN (CASE WHEN {gw} THEN 1 ELSE 0 END) END) "
@@ -157,8 +160,9 @@ class UpsertSql:
                 "(_csc_s_ry IS NULL AND NOT (_csc_s_gw = 1 AND _csc_w_ry IS NOT NULL)))"
             )
             return (
-                f"SELECT *, CASE WHEN {seq} >= 0 THEN {seq} WHEN {loses} THEN {_FIRST} "
-                f"ELSE -1 END AS _csc_prio, TRUE AS _csc_eligible, "
+                f"SELECT *, CASE WHEN {seq} >= 0 THEN {seq} + "
+                f"(CASE WHEN {gw} THEN 0 ELSE {_ABOVE_GIVING_WAY} END) "
+                f"WHEN {loses} THEN {_FIRST} ELSE -1 END AS _csc_prio, TRUE AS _csc_eligible, "
                 f"({seq} >= 0 AND {loses}) AS _csc_superseded FROM ({keyed}) AS k"
             )
         # One row per key and class (from a return, or not): the newest return (then the
