@@ -192,7 +192,8 @@ CASES = [
     Case(
         "annex_a_renamed_sheets.xlsx",
         True,
-        ("Annex A list 3 is recognised but not loaded",),
+        # Lists 1 to 3 load under their renamed sheets; the lists it lacks are named.
+        ("no sheet for Annex A list 4 (assessments)", "sheet 'Notes' is not an Annex A list"),
         make=_annex_renamed,
     ),
     Case(
@@ -208,7 +209,7 @@ CASES = [
 
 
 def _reconcile(report: dict[str, Any]) -> None:
-    totals = {"read": 0, "loaded": 0, "quarantined": 0}
+    totals = {"read": 0, "loaded": 0, "quarantined": 0, "superseded": 0}
     for f in report["files"]:
         for t in f["tables"]:
             assert t["read"] == t["loaded"] + t["quarantined"], (f["path"], t)
@@ -315,7 +316,9 @@ def test_second_run_of_the_same_case_is_already_loaded(
     assert first[0] == 0
     code, stdout, _ = _invoke(["ingest", str(CORPUS / "crlf_header.csv"), *home])
     assert code == 0
-    assert "already loaded on" in stdout and "nothing was added" in stdout
+    # The console wraps long lines (a long temporary path), so compare words.
+    words = " ".join(stdout.split())
+    assert "already loaded on" in words and "nothing was added" in words
 
 
 def test_the_corpus_through_the_real_console_script(tmp_path: Path) -> None:

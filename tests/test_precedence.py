@@ -8,6 +8,7 @@ the newer return's version (docs/ingest.md section 6).
 from __future__ import annotations
 
 import shutil
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -150,3 +151,96 @@ def test_a_changed_file_of_the_same_year_still_replaces(
         assert w.count("referrals") == before
         assert _one(w, "referrals", child_id=C001, primary_need="N4")["closure_reason"] == "RC2"
         assert w.table("referrals").filter(lambda t: t.primary_need == "N3").count().execute() == 0
+
+
+# --- Annex A gives way to the returns -------------------------------------------------------
+
+
+def _annex_a(path: Path, *, s47: bool = False) -> Path:
+    """Lists 3 and 4 repeating C001's open referral and its assessment from the CIN census
+    (with other values), a referral only Annex A knows, and optionally a section 47 enquiry
+    whose referral began before list 3's months."""
+    import xlsxwriter
+
+    from csc_insight.datasets.formats import ANNEX_A_LISTS
+
+    lists = {a.number: a for a in ANNEX_A_LISTS}
+    book = xlsxwriter.Workbook(str(path))
+    day = book.add_format({"num_format": "dd/mm/yyyy"})
+
+    def sheet(number: int, rows: list[list[object]]) -> None:
+        ws = book.add_worksheet(lists[number].sheet)
+        ws.write_row(0, 0, lists[number].columns)
+        for r, row in enumerate(rows, start=1):
+            for c, value in enumerate(row):
+                if isinstance(value, str) and value[:2] == "20" and len(value) == 10:
+                    ws.write_datetime(r, c, datetime.fromisoformat(value), day)
+                elif value is not None:
+                    ws.write(r, c, value)
+
+    person = ["C001", "Male", "WBRI", "2010-05-03", 13]
+    sheet(
+        3,
+        [
+            [*person, "2024-01-15", "1A", "No", 1, "Team North", "Worker 1"],
+            ["A900", "Female", "WBRI", "2012-02-02", 11, "2024-02-20", "5A", "Yes", 1, "Team S"],
+        ],
+    )
+    sheet(4, [[*person, "No", "2024-01-16", "2024-02-01", "Yes", "Team North", "Worker 1"]])
+    if s47:
+        sheet(5, [[*person, "No", "2023-05-20", "No", "2023-06-01", "Yes", "Team North"]])
+    book.close()
+    return path
+
+
+@pytest.mark.parametrize("engine_name", ENGINES)
+def test_annex_a_and_the_cin_census_make_one_row_per_record_in_either_order(
+    engine_name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    cin = tmp_path / "cin"
+    cin.mkdir()
+    shutil.copy(FIXTURES / "cin" / "cin_2024.xml", cin / "cin.xml")
+    book = _annex_a(tmp_path / "annex_a.xlsx")
+    contents: list[dict[str, list[str]]] = []
+    for first, second in ((book, cin), (cin, book)):
+        folder = tmp_path / f"{engine_name}-{first.name}"
+        folder.mkdir()
+        with open_engine(engine_name, request, folder) as w:
+            ingest([first], w, PSEUDO, la_code=LA)
+            last = ingest([second], w, PSEUDO, la_code=LA)
+            # The CIN census has 3 referrals; Annex A adds only the one it alone knows.
+            assert w.count("referrals") == 4
+            referral = _one(w, "referrals", child_id=C001, referral_source="5A")
+            # The return's values stand; Annex A only fills what the return lacks.
+            assert referral["primary_need"] == "N2" and referral["team"] == "Team North"
+            assert referral["return_year"] == 2024 and referral["source_file"] == "cin.xml"
+            assessment = _one(w, "assessments", referral_id=referral["referral_id"])
+            assert str(assessment["authorised_date"]) == "2024-02-01"
+            assert assessment["team"] == "Team North" and assessment["return_year"] == 2024
+            annex_only = _one(w, "referrals", child_id=PSEUDO.child_id(LA, "A900"))
+            assert annex_only["return_year"] is None and annex_only["referral_nfa"] is True
+            if second == book:
+                given_way = _superseded(last)
+                assert given_way["referrals"] == 1 and given_way["assessments"] == 1
+                assert any("superseded" in n for f in last.files for n in f.notes)
+            contents.append(_contents(w))
+    # Lineage aside (which file a row was first read from), the warehouses agree.
+    assert contents[0] == contents[1]
+
+
+def test_an_annex_a_record_is_linked_to_a_referral_of_the_cin_census_loaded_with_it(
+    tmp_path: Path,
+) -> None:
+    book = _annex_a(tmp_path / "annex_a.xlsx", s47=True)
+    with Warehouse.connect(f"duckdb:///{tmp_path / 'alone.duckdb'}") as w:
+        alone = ingest([book], w, PSEUDO, la_code=LA)
+        [reason] = w.table("quarantine").to_pyarrow().column("reason").to_pylist()
+        assert "does not say which referral" in reason and "CIN census" in reason
+        assert alone.totals()["quarantined"] == 1
+    with Warehouse.connect(f"duckdb:///{tmp_path / 'together.duckdb'}") as w:
+        together = ingest([book, FIXTURES / "cin" / "cin_2024.xml"], w, PSEUDO, la_code=LA)
+        [annex] = [f for f in together.files if f.dataset == "annex_a"]
+        assert not any(t.quarantined for t in annex.tables.values())
+        # The enquiry of the CIN census's 2023 referral: one row, not two.
+        enquiry = _one(w, "section47", child_id=C001)
+        assert enquiry["return_year"] == 2024 and str(enquiry["icpc_date"]) == "2023-06-01"

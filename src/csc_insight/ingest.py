@@ -169,6 +169,7 @@ class IngestReport:
             "read": sum(t.read for t in counts),
             "loaded": sum(t.loaded for t in counts),
             "quarantined": sum(t.quarantined for t in counts),
+            "superseded": sum(t.superseded for t in counts),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -309,6 +310,10 @@ def ingest(
         warehouse.commit_load(batch)
         for count, file_table in zip(counted, batch.files, strict=True):
             count.superseded += file_table.superseded
+        for result in results:
+            note = _superseded_note(result)
+            if note:
+                result.notes.append(note)
     report("Done", 1.0)
     return IngestReport(
         load_id if batch.files else None,
@@ -317,6 +322,26 @@ def ingest(
         dict(reasons),
         failed=failed,
         already_loaded=already,
+    )
+
+
+def _superseded_note(result: FileResult) -> str | None:
+    """What an analyst should know about rows that gave way to records already loaded."""
+    counts = {t.table: t.superseded for t in result.tables.values() if t.superseded}
+    if not counts:
+        return None
+    total = sum(counts.values())
+    detail = ", ".join(f"{name} {n:,}" for name, n in counts.items())
+    newer = (
+        "a CIN census or SSDA903 return (Annex A gives way to the returns)"
+        if result.dataset == ANNEX_A
+        else "a newer return"
+    )
+    return (
+        f"{total:,} row(s) ({detail}) were superseded: the warehouse already held these "
+        f"records from {newer}, which were kept. They count as loaded; this file's values "
+        "only filled blanks in children, adoptions and Annex A rows, and were not applied "
+        "otherwise (see docs/ingest.md, section 6)."
     )
 
 
