@@ -12,11 +12,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import ibis
 import pytest
 
 from csc_insight.ingest import IngestReport, ingest
 from csc_insight.privacy.pseudonymise import Pseudonymiser
 from csc_insight.warehouse.model import FACT_TABLES
+from csc_insight.warehouse.model import table as model_table
 from csc_insight.warehouse.store import Warehouse
 from engines import ENGINES, open_engine
 
@@ -244,3 +246,18 @@ def test_an_annex_a_record_is_linked_to_a_referral_of_the_cin_census_loaded_with
         # The enquiry of the CIN census's 2023 referral: one row, not two.
         enquiry = _one(w, "section47", child_id=C001)
         assert enquiry["return_year"] == 2024 and str(enquiry["icpc_date"]) == "2023-06-01"
+
+
+def test_a_warehouse_made_before_return_year_gets_the_column(engine: Warehouse) -> None:
+    # An older csc-insight made referrals and load_files without the new columns.
+    for name, column in (("referrals", "return_year"), ("load_files", "rows_superseded")):
+        schema = model_table(name).schema()
+        engine.con.drop_table(name)
+        engine.con.create_table(
+            name, schema=ibis.schema({n: schema[n] for n in schema.names if n != column})
+        )
+    engine.ensure_schema()
+    assert "return_year" in engine.table("referrals").columns
+    assert "rows_superseded" in engine.table("load_files").columns
+    report = ingest([FIXTURES / "cin" / "cin_2024.xml"], engine, PSEUDO)
+    assert report.totals()["loaded"] and engine.count("referrals") == 3

@@ -154,10 +154,9 @@ class Warehouse:
                 f"ADD COLUMN {quote_ansi(name)} {_SQL_TYPES[dtype]}"
             )
         try:
-            cursor = self.con.raw_sql(statement)
-            close = getattr(cursor, "close", None)
-            if close is not None:
-                close()
+            result = self.con.raw_sql(statement)
+            if self.engine.name == "postgres":  # a cursor; DuckDB returns its connection
+                result.close()
         except Exception as exc:  # the engine's own errors are not the user's vocabulary
             raise WarehouseError(
                 f"The warehouse's {t.name} table was made by an older csc-insight and the "

@@ -330,13 +330,19 @@ def load_spark(session: Any, upserts: Upserts, appends: Appends) -> None:
         staged_appends = [
             (t, stage(t.name, rows)) for t, rows in appends(superseded) if rows.num_rows
         ]
+
         # 2. Overwrite and append. Not atomic: Spark has no multi-table transactions.
+        # By the table's own column order: Spark inserts by position, and a column added to
+        # an older warehouse (ALTER TABLE ADD COLUMNS) comes last.
+        def in_table_order(t: Table) -> str:
+            return ", ".join(quote_spark(c) for c in session.table(quote_spark(t.name)).columns)
+
         for t, next_table in nexts:
-            columns = ", ".join(quote_spark(c) for c in t.column_names)
+            columns = in_table_order(t)
             session.sql(
                 f"INSERT OVERWRITE TABLE {quote_spark(t.name)} "
                 f"SELECT {columns} FROM {quote_spark(next_table)}"
             )
         for t, view in staged_appends:
-            columns = ", ".join(quote_spark(c) for c in t.column_names)
+            columns = in_table_order(t)
             session.sql(f"INSERT INTO {quote_spark(t.name)} SELECT {columns} FROM {view}")
