@@ -332,16 +332,20 @@ def _superseded_note(result: FileResult) -> str | None:
         return None
     total = sum(counts.values())
     detail = ", ".join(f"{name} {n:,}" for name, n in counts.items())
-    newer = (
-        "a CIN census or SSDA903 return (Annex A gives way to the returns)"
-        if result.dataset == ANNEX_A
-        else "a newer return"
-    )
+    if result.dataset == ANNEX_A:
+        held, effect = (
+            "a CIN census or SSDA903 return (Annex A gives way to the returns)",
+            "only filled values those records left blank",
+        )
+    else:
+        held, effect = (
+            "a newer return",
+            "only filled blanks in children and adoptions and were not applied to the other tables",
+        )
     return (
         f"{total:,} row(s) ({detail}) were superseded: the warehouse already held these "
-        f"records from {newer}, which were kept. They count as loaded; this file's values "
-        "only filled blanks in children, adoptions and Annex A rows, and were not applied "
-        "otherwise (see docs/ingest.md, section 6)."
+        f"records from {held}, which were kept. They count as loaded; this file's values "
+        f"{effect} (see docs/ingest.md, section 6)."
     )
 
 
