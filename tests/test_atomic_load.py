@@ -136,7 +136,7 @@ def test_loading_a_folder_twice_adds_nothing(tmp_path: Path) -> None:
         second = ingest([FIXTURES], wh, PSEUDO).to_json()
     assert _snapshot(url) == before  # not even a loads row
     assert second["load_id"] is None and second["files"] == []
-    assert second["totals"] == {"read": 0, "loaded": 0, "quarantined": 0}
+    assert second["totals"] == {"read": 0, "loaded": 0, "quarantined": 0, "superseded": 0}
     assert second["nothing_loaded"] is None  # not a failure: there was nothing new
     already = {Path(a["path"]).name for a in second["already_loaded"]}
     assert already == {Path(f["path"]).name for f in first["files"]}

@@ -30,8 +30,9 @@ def _reconciles(report: IngestReport) -> dict[str, object]:
     for f in out["files"]:
         assert set(f) >= {"path", "dataset", "tables"}
         for t in f["tables"]:
-            assert set(t) == {"table", "read", "loaded", "quarantined"}
+            assert set(t) == {"table", "read", "loaded", "quarantined", "superseded"}
             assert t["read"] == t["loaded"] + t["quarantined"]
+            assert 0 <= t["superseded"] <= t["loaded"]
     totals = out["totals"]
     assert totals["read"] == totals["loaded"] + totals["quarantined"]
     assert totals["read"] == sum(t["read"] for f in out["files"] for t in f["tables"])
@@ -88,14 +89,18 @@ def test_reloading_an_overlapping_return_does_not_duplicate(wh: Warehouse, tmp_p
     assert {t: wh.count(t) for t in first} == first
 
 
-def test_annex_a_loads_contacts_and_early_help(wh: Warehouse, tmp_path: Path) -> None:
+def test_annex_a_loads_contacts_early_help_and_referrals(wh: Warehouse, tmp_path: Path) -> None:
     book = write_annex_a(tmp_path / "annex.xlsx")
     out = _reconciles(ingest([book], wh, PSEUDO, la_code="845"))
     [f] = out["files"]
     assert f["dataset"] == "annex_a" and f["la_code"] == "E10000011"
     assert wh.count("contacts") == 2  # one impossible date quarantined
     assert wh.count("early_help_assessments") == 2
-    assert any("list 3" in n for n in f["notes"])
+    [referral] = wh.table("referrals").to_pyarrow().to_pylist()
+    assert referral["team"] == "Team A" and referral["referral_nfa"] is False
+    assert referral["return_year"] is None  # Annex A is not a return: it gives way to one
+    assert f["collection_year"] == 2024  # from the workbook's latest date
+    assert any("no sheet for Annex A list 4 (assessments)" in n for n in f["notes"])
     q = wh.table("quarantine").execute()
     assert list(q.column_name) == ["Date of Contact"]
 

@@ -45,11 +45,6 @@ ONS_POPULATION = f"{POPULATION}.{population.ONS_MID_YEAR}"
 CENSUS_POPULATION = f"{POPULATION}.{population.CENSUS_ETHNICITY}"
 # Files that name an authority on every row, so they need none for the whole file.
 PER_ROW_AUTHORITY = frozenset({CIN_CENSUS, ONS_POPULATION, CENSUS_POPULATION})
-# Tables fed by several files that each know different columns of one row (AD1 and
-# placed_for_adoption both describe an adoption; the CIN census, 903 and local extracts each
-# know part of a child). The store keeps only the last row per key within a load, so these
-# are merged column by column here first.
-COLUMNWISE = frozenset({"adoptions", "children"})
 _YEAR_IN_PATH = re.compile(r"(?<!\d)(20\d\d)(?:[-_/](\d\d))?(?!\d)")
 
 
@@ -61,6 +56,9 @@ class TableCount:
     read: int = 0
     loaded: int = 0
     quarantined: int = 0
+    # Of ``loaded``: rows that gave way to a record the warehouse already held from a newer
+    # return (docs/ingest.md section 6).
+    superseded: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +66,7 @@ class TableCount:
             "read": self.read,
             "loaded": self.loaded,
             "quarantined": self.quarantined,
+            "superseded": self.superseded,
         }
 
 
@@ -170,6 +169,7 @@ class IngestReport:
             "read": sum(t.read for t in counts),
             "loaded": sum(t.loaded for t in counts),
             "quarantined": sum(t.quarantined for t in counts),
+            "superseded": sum(t.superseded for t in counts),
         }
 
     def to_json(self) -> dict[str, Any]:
@@ -237,12 +237,17 @@ def ingest(
     default_la = _default_la(detections, la_code)
     years = _collection_years(detections, collection_year)
     names = _source_names(detections)
-    # Oldest return first: within a load the last row for a key wins.
-    detections.sort(key=lambda dr: (years.get(dr[0].path) or 0, str(dr[0].path)))
+    # Oldest return first: within a load the last row for a key wins. Annex A workbooks
+    # last, so their records can be linked to the referrals of the CIN census files.
+    detections.sort(
+        key=lambda dr: (dr[0].dataset == ANNEX_A, years.get(dr[0].path) or 0, str(dr[0].path))
+    )
+    referrals: dict[str, annex_a.Referrals] = defaultdict(annex_a.Referrals)
 
     batch = LoadBatch(load_id=load_id, started_at=started)
     results: list[FileResult] = []
-    columnwise: dict[str, list[pa.Table]] = defaultdict(list)
+    # The count each reconciliation row of the batch adds to (for the superseded counts).
+    counted: list[TableCount] = []
     reasons: dict[str, int] = defaultdict(int)
     for i, (d, _root) in enumerate(detections):
         report(f"Reading {d.path.name} ({d.dataset})", i / max(len(detections), 1))
@@ -251,7 +256,9 @@ def ingest(
             d.path, names[d.path], d.dataset or "", file_la, years.get(d.path), hashes[d.path]
         )
         try:
-            contributed = _read_file(d, result, pseudonymiser, load_id, options, lookup)
+            contributed = _read_file(
+                d, result, pseudonymiser, load_id, options, lookup, referrals[file_la]
+            )
         except InputError as exc:
             label = "CIN census XML" if d.dataset == CIN_CENSUS else "XML"
             failed.append((d.path, _plain(exc, d.path, label)))
@@ -281,17 +288,18 @@ def ingest(
                     quarantined=conformed.quarantined,
                 )
             )
-            if conformed.table in COLUMNWISE:
-                columnwise[conformed.table].append(conformed.rows)
-            else:
-                batch.add(conformed.table, conformed.rows)
+            counted.append(count)
+            batch.add(
+                conformed.table,
+                conformed.rows,
+                part=len(batch.files) - 1,
+                gives_way=d.dataset == ANNEX_A,
+            )
             if conformed.quarantined:
                 batch.quarantine.append(conformed.quarantine)
                 for reason, n in _reason_kinds(conformed.quarantine).items():
                     reasons[reason] += n
         results.append(result)
-    for name, parts in columnwise.items():
-        batch.add(name, merge_columnwise(name, parts))
 
     if lookup is not None and options.home is not None:
         # Written before the load commits: a lookup entry without rows is harmless, rows an
@@ -300,6 +308,12 @@ def ingest(
     report("Saving to the warehouse", 0.99)
     if batch.files:
         warehouse.commit_load(batch)
+        for count, file_table in zip(counted, batch.files, strict=True):
+            count.superseded += file_table.superseded
+        for result in results:
+            note = _superseded_note(result)
+            if note:
+                result.notes.append(note)
     report("Done", 1.0)
     return IngestReport(
         load_id if batch.files else None,
@@ -308,6 +322,30 @@ def ingest(
         dict(reasons),
         failed=failed,
         already_loaded=already,
+    )
+
+
+def _superseded_note(result: FileResult) -> str | None:
+    """What an analyst should know about rows that gave way to records already loaded."""
+    counts = {t.table: t.superseded for t in result.tables.values() if t.superseded}
+    if not counts:
+        return None
+    total = sum(counts.values())
+    detail = ", ".join(f"{name} {n:,}" for name, n in counts.items())
+    if result.dataset == ANNEX_A:
+        held, effect = (
+            "a CIN census or SSDA903 return (Annex A gives way to the returns)",
+            "only filled values those records left blank",
+        )
+    else:
+        held, effect = (
+            "a newer return",
+            "only filled blanks in children and adoptions and were not applied to the other tables",
+        )
+    return (
+        f"{total:,} row(s) ({detail}) were superseded: the warehouse already held these "
+        f"records from {held}, which were kept. They count as loaded; this file's values "
+        f"{effect} (see docs/ingest.md, section 6)."
     )
 
 
@@ -361,9 +399,12 @@ def _read_file(
     load_id: str,
     privacy: PrivacyOptions,
     lookup: LookupCollector | None = None,
+    referrals: annex_a.Referrals | None = None,
 ) -> list[tuple[str, Conformed]]:
     """(dataset name for load_files, conformed rows) for every table the file feeds."""
     dataset = d.dataset or ""
+    # Rows of a statutory return carry its year, so the newest return wins (see upsert.py).
+    statutory = dataset in (CIN_CENSUS, SSDA903_XML) or dataset.startswith("ssda903.")
     # Hashes of the identifiers read from this file, shared by its tables; dropped with it.
     memo: dict[tuple[bytes, str], dict[str, str]] = {}
 
@@ -375,6 +416,8 @@ def _read_file(
     ) -> Conformed:
         if lookup is not None and "child_id" in raw.data.column_names:
             lookup.add(result.la_code, raw.data.column("child_id"))
+        if statutory and model_table(raw.table).has_return_year:
+            raw.constants.setdefault("return_year", result.collection_year)
         done = conform(
             raw,
             la_code=result.la_code,
@@ -393,6 +436,8 @@ def _read_file(
         raws, header = cin_census.read(d.path)
         done: dict[str, Conformed] = {}
         for raw in raws:
+            if raw.table == "referrals" and referrals is not None:
+                referrals.add_cin(raw)
             parent = cin_census.PARENTS.get(raw.table)
             rejected = done[parent].quarantined_rows() if parent else None
             label = "referral it belongs to" if parent == "referrals" else "plan it belongs to"
@@ -400,20 +445,25 @@ def _read_file(
         return [(dataset, c) for c in done.values()]
     if dataset == ANNEX_A:
         lists, others = annex_a.sheets(d.path)
+        if result.collection_year is None:
+            result.collection_year = annex_a.workbook_year(lists)
         out: list[tuple[str, Conformed]] = []
-        for sheet in lists:
-            if sheet.number not in annex_a.LOADED:
-                result.notes.append(annex_a.unloaded_reason(sheet.number))
-            for raw in annex_a.read_sheet(sheet):
+        # List 3 first: lists 4 to 7 are linked to its referrals.
+        for sheet in sorted(lists, key=lambda sheet: sheet.number):
+            if sheet.number in annex_a.PARTLY_LOADED:
+                result.notes.append(annex_a.PARTLY_LOADED[sheet.number])
+            for raw in annex_a.read_sheet(sheet, referrals, result.collection_year):
                 out.append((f"annex_a.list{sheet.number}", run(raw)))
         result.notes.extend(f"sheet {name!r} is not an Annex A list" for name in others)
-        present = {sheet.number for sheet in lists}
-        result.notes.extend(
-            f"This workbook has no sheet for Annex A list {n} ({annex_a.LOADED[n][0]}), so "
-            "none was loaded; check the sheet is there and named like 'List "
-            f"{n}'."
-            for n in sorted(set(annex_a.LOADED) - present)
-        )
+        missing = sorted(set(annex_a.FEEDS) - {sheet.number for sheet in lists})
+        if missing:
+            names = ", ".join(
+                f"list {n} ({'/'.join(f.table for f in annex_a.FEEDS[n])})" for n in missing
+            )
+            result.notes.append(
+                f"This workbook has no sheet for Annex A {names}, so none was loaded from "
+                "them; check each sheet is there and named like 'List 3'."
+            )
         return out
     if dataset == SSDA903_XML:
         xml = ssda903_xml.read(
@@ -444,18 +494,6 @@ def _read_file(
     else:
         raws = local.read(d.path, kind)
     return [(dataset, run(raw)) for raw in raws]
-
-
-def merge_columnwise(name: str, parts: list[pa.Table]) -> pa.Table:
-    """One row per natural key: each column's last non-null value, in the order given."""
-    t = model_table(name)
-    rows = pa.concat_tables(parts)
-    others = [c for c in t.column_names if c not in t.key]
-    grouped = rows.group_by(list(t.key), use_threads=False).aggregate(
-        [(c, "last", pc.ScalarAggregateOptions(skip_nulls=True)) for c in others]
-    )
-    grouped = grouped.rename_columns([c.removesuffix("_last") for c in grouped.column_names])
-    return grouped.select(t.column_names).cast(t.schema().to_pyarrow())
 
 
 def _default_la(detections: list[tuple[Detection, Path]], given: str | None) -> str | None:

@@ -5,25 +5,44 @@ Authorities rename sheets and headers freely ("List 1", "list1 contacts", "L1 - 
 list number or name, headers after folding case and punctuation, then by known aliases,
 then by close spelling. Title rows above the header are skipped.
 
-What loads: list 1 into contacts, list 2 into early_help_assessments,
-and every list's person columns into children. The statutory returns (CIN census, SSDA903)
-remain the source of referrals, plans and care episodes; the other lists are recognised and
-counted but not loaded, so they cannot overwrite richer return data with list extracts.
+What loads (FEEDS): list 1 into contacts, 2 early_help_assessments, 3 referrals,
+4 assessments, 5 section47, 6 cin_plans, 7 cp_plans and cp_visits, 9 care_leavers, 10
+adoptions, and every list's person columns into children (list 8 only there, list 11 nowhere:
+PARTLY_LOADED says why). Annex A rows give way to the statutory returns: in the warehouse
+they only fill blanks in a CIN census or SSDA903 row with the same key, never replace its
+values (see warehouse/upsert.py), so a list extract cannot overwrite richer return data.
+
+Keys agree with the CIN census reader's, so that a referral in list 3 and in the CIN census
+is one row: a referral is its child, date and order that day; an assessment, enquiry or plan
+(lists 4 to 7) is its referral, date and order. Lists 4 to 7 do not say which referral a
+record belongs to: it is the child's latest referral on or before the record's date, in list 3
+or in a CIN census loaded in the same run (``Referrals``). A record whose referral is in
+neither is quarantined with that reason.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from csc_insight.datasets import formats
-from csc_insight.datasets.conform import RawTable, children_per_child, string_table
+from csc_insight.datasets.conform import (
+    Check,
+    RawTable,
+    children_per_child,
+    parse_dates,
+    string_table,
+)
 from csc_insight.datasets.workbook import sheet_rows
+from csc_insight.warehouse import model
 
 SEP = "\x1f"
 HEADER_SEARCH_ROWS = 20
@@ -59,21 +78,183 @@ PERSON = {
     "Ethnicity": "ethnicity",
     "Date of Birth": "date_of_birth",
     "Disability": "disability",
+    "UASC": "uasc",
 }
-LOADED = {
-    1: ("contacts", {"Date of Contact": "contact_date", "Contact Source": "contact_source"}),
-    2: (
-        "early_help_assessments",
-        {
-            "Assessment Start Date": "start_date",
-            "Assessment Completion Date": "completion_date",
-            "Organisation Completing Assessment": "organisation",
-        },
+
+
+@dataclass(frozen=True)
+class Feed:
+    """What one list feeds: a table, and which of the list's columns go where.
+
+    ``record`` says how a row's identifier is made: "referral" (list 3: child, date, order
+    that day, as the CIN census makes it), a CIN sub-record name ("assessments", ...: its
+    referral, date and order), "early_help" (child, date, order), or "" (the key is columns).
+    ``dated`` is the canonical column the identifier's date comes from. Rows with no value
+    in ``dated`` are not records of this table (a child in need with no plan) when
+    ``optional`` is set.
+    """
+
+    table: str
+    columns: dict[str, str]
+    record: str = ""
+    id_column: str = ""
+    dated: str = ""
+    optional: bool = False
+    coded: tuple[str, ...] = ()
+    # The same fact can stand on several rows (a visit, once per plan): not a duplicate.
+    dedupe: bool = True
+    constants: dict[str, str] = field(default_factory=dict)
+
+
+_TEAM = {"Allocated Team": "team"}
+FEEDS: dict[int, tuple[Feed, ...]] = {
+    1: (
+        Feed(
+            "contacts",
+            {"Date of Contact": "contact_date", "Contact Source": "contact_source"},
+            coded=("contact_source",),
+        ),
     ),
-    7: ("cp_visits", {"Date Child Was Last Seen": "visit_date"}),
+    2: (
+        Feed(
+            "early_help_assessments",
+            {
+                "Assessment Start Date": "start_date",
+                "Assessment Completion Date": "completion_date",
+                "Organisation Completing Assessment": "organisation",
+            },
+            record="early_help",
+            id_column="assessment_id",
+            dated="start_date",
+        ),
+    ),
+    3: (
+        Feed(
+            "referrals",
+            {
+                "Date of Referral": "referral_date",
+                "Referral Source": "referral_source",
+                "Referral NFA?": "referral_nfa",
+                **_TEAM,
+            },
+            record="referral",
+            id_column="referral_id",
+            dated="referral_date",
+            coded=("referral_source", "referral_nfa"),
+        ),
+    ),
+    4: (
+        Feed(
+            "assessments",
+            {
+                "Continuous Assessment Start Date": "start_date",
+                "Continuous Assessment Date of Authorisation": "authorised_date",
+                **_TEAM,
+            },
+            record="assessments",
+            id_column="assessment_id",
+            dated="start_date",
+        ),
+    ),
+    5: (
+        Feed(
+            "section47",
+            {
+                "Strategy discussion initiating Section 47 Enquiry Start Date": "strategy_date",
+                "Was an Initial Child Protection Conference deemed unnecessary?": (
+                    "icpc_not_required"
+                ),
+                "Date of Initial Child Protection Conference": "icpc_date",
+            },
+            record="section47",
+            id_column="s47_id",
+            dated="strategy_date",
+            coded=("icpc_not_required",),
+        ),
+    ),
+    6: (
+        Feed(
+            "cin_plans",
+            {"CIN Plan Start Date": "start_date", "CIN Plan End Date": "end_date"},
+            record="cin_plans",
+            id_column="plan_id",
+            dated="start_date",
+            optional=True,
+        ),
+    ),
+    7: (
+        Feed("cp_visits", {"Date Child Was Last Seen": "visit_date"}, dedupe=False),
+        Feed(
+            "cp_plans",
+            {
+                "Child Protection Plan Start Date": "start_date",
+                "Initial Category of Abuse": "initial_category",
+                "Latest Category of Abuse": "latest_category",
+                "Number of Previous Child Protection Plans": "previous_plans",
+            },
+            record="cp_plans",
+            id_column="plan_id",
+            dated="start_date",
+            coded=("initial_category", "latest_category"),
+        ),
+    ),
+    9: (
+        Feed(
+            "care_leavers",
+            {
+                "In Touch": "in_touch",
+                "Type of Accommodation": "accommodation",
+                "Activity Status": "activity",
+            },
+            coded=("in_touch", "accommodation", "activity"),
+        ),
+    ),
+    10: (
+        Feed(
+            "adoptions",
+            {
+                "Date of Decision that Child Should be Placed for Adoption": (
+                    "date_should_be_placed"
+                ),
+                "Date of Matching": "date_match",
+                "Date of Decision that Child Should No Longer be Placed": "date_placed_ceased",
+                "Reason No Longer Placed": "reason_placed_ceased",
+            },
+            coded=("reason_placed_ceased",),
+        ),
+    ),
 }
-# The same visit can stand on several rows (one per plan): the same fact, not a duplicate.
-REPEATS_ARE_THE_SAME_FACT = frozenset({7})
+# Lists that feed only the children table, and why.
+PARTLY_LOADED = {
+    8: (
+        "Annex A list 8 (children in care) was loaded into children only (UASC, disability "
+        "and the other person columns): it gives the start of the current placement, not of "
+        "the current care episode (DECOM), so its rows cannot be matched to the SSDA903 "
+        "episodes and would add open episodes that the return has closed. The SSDA903 "
+        "return is the source of care episodes."
+    ),
+    11: (
+        "Annex A list 11 (adopters) is recognised but not loaded: adopters are not children "
+        "and the warehouse has no table for them yet."
+    ),
+}
+# Lists 4 to 7 do not say which referral a record belongs to; see Referrals.
+NO_REFERRAL = (
+    "Annex A does not say which referral this record belongs to, and its child has no "
+    "referral on or before its date in list 3 or in a CIN census loaded with this workbook; "
+    "load the workbook together with the CIN census that holds the referral"
+)
+# Category words some authorities write instead of the CIN census codes.
+_CATEGORY = {
+    "neglect": "NEG",
+    "physical abuse": "PHY",
+    "physical": "PHY",
+    "sexual abuse": "SAB",
+    "sexual": "SAB",
+    "emotional abuse": "EMO",
+    "emotional": "EMO",
+    "multiple": "MUL",
+}
 _SEX = {
     "m": "1",
     "male": "1",
@@ -237,8 +418,86 @@ def _ethnicity(values: list[str | None]) -> list[str | None]:
     return out
 
 
-def read_sheet(sheet: Sheet) -> list[RawTable]:
-    """Raw tables from one recognised list."""
+class Referrals:
+    """Referrals by the authority's own child identifier, for linking lists 4 to 7.
+
+    Holds the raw (not yet hashed) keys the CIN census reader and list 3 make, so a record
+    linked here gets exactly the identifier the CIN census gives the same record.
+    """
+
+    def __init__(self) -> None:
+        # child -> raw key -> (referral date, order that day, closure date or "")
+        self._by_child: dict[str, dict[str, tuple[str, int, str]]] = {}
+
+    def add(
+        self,
+        children: Sequence[object],
+        days: Sequence[object],
+        keys: Sequence[object],
+        closures: Sequence[object] | None = None,
+    ) -> None:
+        ends = closures if closures is not None else [None] * len(keys)
+        for child, day, key, end in zip(children, days, keys, ends, strict=True):
+            if isinstance(child, str) and isinstance(day, str) and isinstance(key, str):
+                order = key.rsplit(SEP, 1)[-1]
+                known = self._by_child.setdefault(child.strip(), {})
+                closed = end.strip() if isinstance(end, str) else known.get(key, ("", 0, ""))[2]
+                known[key] = (day.strip(), int(order) if order.isdigit() else 0, closed)
+
+    def add_cin(self, raw: RawTable) -> None:
+        """The referrals of a CIN census file (its ``referrals`` raw table)."""
+        data = raw.data
+
+        def column(name: str) -> list[object]:
+            return data.column(name).to_pylist() if name in data.column_names else []
+
+        self.add(
+            column("child_id"),
+            column("referral_date"),
+            column("referral_id"),
+            column("closure_date") or None,
+        )
+
+    def find(self, child: str | None, day: str | None) -> str | None:
+        """The raw key of the child's latest referral on or before ``day`` (yyyy-mm-dd) that
+        was still open that day (if the CIN census says when it closed), if any."""
+        if not child or not day:
+            return None
+        earlier = [
+            (not closed or closed >= day, when, order, key)
+            for key, (when, order, closed) in self._by_child.get(child.strip(), {}).items()
+            if when <= day
+        ]
+        return max(earlier)[3] if earlier else None
+
+
+def workbook_year(lists: Sequence[Sheet], today: date | None = None) -> int | None:
+    """The collection year (ending 31 March) of a workbook's latest date, up to today.
+
+    Annex A covers the months before an inspection and does not state a year; care leavers
+    (list 9) are kept per collection year, like the SSDA903 OC3 table.
+    """
+    now = today or date.today()
+    latest: date | None = None
+    for sheet in lists:
+        for row in sheet.rows[sheet.header_row + 1 :]:
+            for value in row:
+                day = value.date() if isinstance(value, datetime) else value
+                if isinstance(day, date) and day <= now and (latest is None or day > latest):
+                    latest = day
+    if latest is None:
+        return None
+    return latest.year + (1 if latest.month > 3 else 0)
+
+
+def read_sheet(
+    sheet: Sheet, referrals: Referrals | None = None, year: int | None = None
+) -> list[RawTable]:
+    """Raw tables from one recognised list.
+
+    ``referrals`` links lists 4 to 7 to their referral (list 3 adds to it, so read it
+    first); ``year`` is the workbook's collection year, for care leavers.
+    """
     if sheet.number == 11:
         return []  # adopters are not children; nothing in the model holds them yet
     person = {PERSON[k]: _column(sheet, k) for k in PERSON if k in sheet.columns}
@@ -258,53 +517,129 @@ def read_sheet(sheet: Sheet) -> list[RawTable]:
         person["sex"] = _sex(person["sex"])
     if "ethnicity" in person:
         person["ethnicity"] = _ethnicity(person["ethnicity"])
-    if "disability" in person:
-        person["disability"] = _coded(person["disability"])
+    for flag in ("disability", "uasc"):
+        if flag in person:
+            person[flag] = _coded(person[flag])
     labels = {v: k for k, v in PERSON.items()}
-    out: list[RawTable] = []
-    if sheet.number in LOADED:
-        target, mapping = LOADED[sheet.number]
-        columns = {"child_id": person.get("child_id", [None] * len(keep))}
-        for source, canonical in mapping.items():
-            columns[canonical] = pick(_column(sheet, source))
-            labels[canonical] = source
-        if sheet.number == 1:
-            columns["contact_source"] = _coded(columns["contact_source"])
-        if sheet.number == 2:
-            columns["assessment_id"] = _early_help_keys(columns["child_id"], columns["start_date"])
-            labels["assessment_id"] = "Child Unique ID"
-        data = string_table(columns, rows)
-        keyed = ("assessment_id",) if sheet.number == 2 else ()
-        out.append(
-            RawTable(
-                target,
-                data,
-                labels,
-                keyed=keyed,
-                dedupe=sheet.number not in REPEATS_ARE_THE_SAME_FACT,
-            )
-        )
+    out = [
+        _feed(feed, sheet, pick, rows, person.get("child_id", [None] * len(keep)), referrals, year)
+        for feed in FEEDS.get(sheet.number, ())
+    ]
     if "child_id" in person:
         children = children_per_child(string_table(person, rows))
         out.append(RawTable("children", children, labels, required=("child_id",), dedupe=False))
     return out
 
 
-def _early_help_keys(children: list[str | None], dates: list[str | None]) -> list[str | None]:
-    # Early help episodes have no identifier in Annex A: child + start date + ordinal is
-    # stable when the same list is returned again next year.
+def _feed(
+    feed: Feed,
+    sheet: Sheet,
+    pick: Callable[[list[str | None]], list[str | None]],
+    rows: list[int],
+    children: list[str | None],
+    referrals: Referrals | None,
+    year: int | None,
+) -> RawTable:
+    labels = {v: k for k, v in PERSON.items()}
+    columns: dict[str, list[str | None]] = {"child_id": children}
+    for source, canonical in feed.columns.items():
+        columns[canonical] = pick(_column(sheet, source))
+        labels[canonical] = source
+    for name in feed.coded:
+        columns[name] = _coded(columns[name])
+    for name in ("initial_category", "latest_category"):
+        if name in columns:
+            columns[name] = [_CATEGORY.get(v.lower(), v) if v else v for v in columns[name]]
+    if feed.optional:
+        # A row with no date for this table is not one of its records (a child in need
+        # without a plan); the row still counts for children.
+        present = [i for i, v in enumerate(columns[feed.dated]) if v]
+        columns = {k: [v[i] for i in present] for k, v in columns.items()}
+        rows = [rows[i] for i in present]
+    keyed: tuple[str, ...] = ()
+    required: tuple[str, ...] | None = None
+    checks: tuple[Check, ...] = ()
+    constants: dict[str, object] = {}
+    if feed.record:
+        # Early help keys keep the date as written (as they always have); the others must
+        # agree with the CIN census, which writes yyyy-mm-dd.
+        given = columns[feed.dated]
+        days = given if feed.record == "early_help" else _iso_days(given)
+        child_ids = columns["child_id"]
+        if feed.record in ("referral", "early_help"):
+            columns[feed.id_column] = _own_keys(feed.record, child_ids, days)
+            labels[feed.id_column] = (
+                labels[feed.dated] if feed.record == "referral" else ("Child Unique ID")
+            )
+            keyed = (feed.id_column,)
+            if feed.record == "referral" and referrals is not None:
+                referrals.add(child_ids, days, columns[feed.id_column])
+        else:
+            links = referrals or Referrals()
+            parents = [links.find(c, d) for c, d in zip(child_ids, days, strict=True)]
+            columns["referral_id"] = parents
+            columns[feed.id_column] = _sub_keys(feed.record, parents, days)
+            labels["referral_id"] = "referral"
+            keyed = ("referral_id", feed.id_column)
+            unlinked = {"referral_id", feed.id_column}
+            required = tuple(
+                c.name
+                for c in model.table(feed.table).columns
+                if c.required and c.name not in unlinked
+            )
+            checks = (_linked,)
+    if feed.table == "care_leavers":
+        labels["collection_year"] = "the workbook's collection year (give --collection-year)"
+        if year is not None:
+            constants["collection_year"] = year
+    return RawTable(
+        feed.table,
+        string_table(columns, rows),
+        labels,
+        keyed=keyed,
+        constants=constants,
+        required=required,
+        checks=checks,
+        dedupe=feed.dedupe,
+    )
+
+
+def _linked(rows: pa.Table) -> tuple[pa.Array, str, str]:
+    return pc.is_null(rows.column("referral_id")), "referral_id", NO_REFERRAL
+
+
+def _iso_days(values: list[str | None]) -> list[str | None]:
+    """Dates as the CIN census writes them (yyyy-mm-dd), for keys; unreadable ones as given
+    (their rows are quarantined for the date anyway)."""
+    days, invalid = parse_dates(pa.array(values, pa.string()))
+    out: list[str | None] = []
+    for given, day, bad in zip(values, days.to_pylist(), invalid.to_pylist(), strict=True):
+        out.append(day.isoformat() if day is not None and not bad else given)
+    return out
+
+
+def _own_keys(kind: str, children: list[str | None], days: list[str | None]) -> list[str | None]:
+    # Referrals (as the CIN census makes them) and early help episodes have no identifier
+    # in Annex A: child + date + order that day is stable when a later return repeats them.
     seen: dict[tuple[str, str], int] = {}
     keys: list[str | None] = []
-    for child, day in zip(children, dates, strict=True):
+    for child, day in zip(children, days, strict=True):
         c, d = (child or "").strip(), (day or "").strip()
         n = seen.get((c, d), 0)
         seen[(c, d)] = n + 1
-        keys.append(SEP.join(("early_help", c, d, str(n))) if c else None)
+        keys.append(SEP.join((kind, c, d, str(n))) if c and (d or kind == "early_help") else None)
     return keys
 
 
-def unloaded_reason(number: int) -> str:
-    return (
-        f"Annex A list {number} is recognised but not loaded: the CIN census and SSDA903 are "
-        "the source for these records."
-    )
+def _sub_keys(name: str, parents: list[str | None], days: list[str | None]) -> list[str | None]:
+    # As the CIN census reader: the referral's key, the record's kind, date and order.
+    seen: dict[tuple[str, str], int] = {}
+    keys: list[str | None] = []
+    for parent, day in zip(parents, days, strict=True):
+        if parent is None or not day:
+            keys.append(None)
+            continue
+        n = seen.get((parent, day), 0)
+        seen[(parent, day)] = n + 1
+        keys.append(SEP.join((parent, name, day, str(n))))
+    return keys

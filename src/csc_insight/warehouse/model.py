@@ -47,6 +47,11 @@ class Table:
                 return c
         raise KeyError(f"{self.name} has no column {name!r}")
 
+    @property
+    def has_return_year(self) -> bool:
+        """Whether rows carry the year of their return (the table is fed by a return)."""
+        return any(c.name == RETURN_YEAR.name for c in self.columns)
+
     def schema(self) -> ibis.Schema:
         return ibis.schema({c.name: dt.dtype(c.dtype) for c in self.all_columns})
 
@@ -83,6 +88,19 @@ REFERRAL = Column(
     "belongs to; stable across overlapping returns.",
     True,
 )
+
+
+# The precedence column (docs/ingest.md section 6): a row from a newer statutory return wins
+# over one from an older return whatever order they were loaded in, so each row keeps the
+# year of the return it came from. Annex A lists and local extracts are not returns.
+RETURN_YEAR = Column(
+    "return_year",
+    "int64",
+    "Collection year (2025 for 2024-25) of the statutory return (SSDA903 or CIN census) the "
+    "row comes from; blank for Annex A and local files. A row from an older return never "
+    "replaces one from a newer return; Annex A rows only fill blanks in a return's rows.",
+)
+STATUTORY_SOURCES = frozenset({"ssda903", "cin_census"})
 
 
 def _cols(*columns: Column) -> tuple[Column, ...]:
@@ -128,6 +146,7 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("date_of_death", "date", "Date of death, if recorded."),
             Column("uasc", "boolean", "Unaccompanied asylum-seeking child at any point."),
+            RETURN_YEAR,
         ),
         key=("la_code", "child_id"),
         sources=("cin_census", "ssda903", "annex_a", "local"),
@@ -163,6 +182,7 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("closure_reason", "string", "ReasonForClosure (RC1 ... RC9)."),
             Column("team", "string", "Team that held the episode, where a local extract says."),
+            RETURN_YEAR,
         ),
         key=("la_code", "referral_id"),
         sources=("cin_census", "annex_a"),
@@ -192,6 +212,7 @@ TABLES: tuple[Table, ...] = (
                 "Comma-separated factors identified at the end of the assessment (1A ... 24A).",
             ),
             Column("team", "string", "Team that completed the assessment, where known."),
+            RETURN_YEAR,
         ),
         key=("la_code", "assessment_id"),
         sources=("cin_census", "annex_a"),
@@ -220,6 +241,7 @@ TABLES: tuple[Table, ...] = (
                 "date",
                 "DateOfInitialCPC: the initial child protection conference, if held.",
             ),
+            RETURN_YEAR,
         ),
         key=("la_code", "s47_id"),
         sources=("cin_census", "annex_a"),
@@ -234,6 +256,7 @@ TABLES: tuple[Table, ...] = (
             Column("plan_id", "string", "Identifier of the plan.", True),
             Column("start_date", "date", "CINPlanStartDate.", True),
             Column("end_date", "date", "CINPlanEndDate; null while open."),
+            RETURN_YEAR,
         ),
         key=("la_code", "plan_id"),
         sources=("cin_census", "annex_a"),
@@ -257,6 +280,7 @@ TABLES: tuple[Table, ...] = (
                 "int64",
                 "NumberOfPreviousCPP: plans the child had before this one, in any authority.",
             ),
+            RETURN_YEAR,
         ),
         key=("la_code", "plan_id"),
         sources=("cin_census", "annex_a"),
@@ -269,6 +293,7 @@ TABLES: tuple[Table, ...] = (
             CHILD,
             Column("plan_id", "string", "The plan reviewed.", True),
             Column("review_date", "date", "CPPreviewDate.", True),
+            RETURN_YEAR,
         ),
         key=("la_code", "plan_id", "review_date"),
         sources=("cin_census",),
@@ -336,6 +361,7 @@ TABLES: tuple[Table, ...] = (
                 "Straight-line distance from home to "
                 "placement when the source provides it (903 XML PL_DISTANCE, Annex A).",
             ),
+            RETURN_YEAR,
         ),
         key=("la_code", "child_id", "decom"),
         sources=("ssda903", "annex_a"),
@@ -348,6 +374,7 @@ TABLES: tuple[Table, ...] = (
             CHILD,
             Column("review_date", "date", "REVIEW: date of the review.", True),
             Column("review_code", "string", "REVIEW_CODE: participation (PN0 ... PN7)."),
+            RETURN_YEAR,
         ),
         key=("la_code", "child_id", "review_date"),
         sources=("ssda903",),
@@ -365,6 +392,7 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("start_date", "date", "MIS_START.", True),
             Column("end_date", "date", "MIS_END; null if the child has not returned."),
+            RETURN_YEAR,
         ),
         key=("la_code", "child_id", "start_date"),
         sources=("ssda903",),
@@ -391,6 +419,7 @@ TABLES: tuple[Table, ...] = (
             Column("substance_misuse", "boolean", "SUBSTANCE_MISUSE problem identified."),
             Column("intervention_received", "boolean", "INTERVENTION_RECEIVED."),
             Column("intervention_offered", "boolean", "INTERVENTION_OFFERED."),
+            RETURN_YEAR,
         ),
         key=("la_code", "child_id", "collection_year"),
         sources=("ssda903",),
@@ -410,6 +439,7 @@ TABLES: tuple[Table, ...] = (
                 "ACCOM: accommodation type and suitability "
                 "(e.g. B1 suitable, B2 not suitable), 0 if not known.",
             ),
+            RETURN_YEAR,
         ),
         key=("la_code", "child_id", "collection_year"),
         sources=("ssda903", "annex_a"),
@@ -442,6 +472,7 @@ TABLES: tuple[Table, ...] = (
             Column("number_of_adopters", "string", "NB_ADOPTR: L single, M couple."),
             Column("sex_of_adopters", "string", "SEX_ADOPTR: L0 ... M3."),
             Column("legal_status_of_adopters", "string", "LS_ADOPTR: L0, L11, L12, L2, L3, L4."),
+            RETURN_YEAR,
         ),
         key=("la_code", "child_id"),
         sources=("ssda903", "annex_a"),
@@ -459,6 +490,7 @@ TABLES: tuple[Table, ...] = (
             ),
             Column("la_perm", "string", "LA_PERM: the authority that made the order."),
             Column("date_perm", "string", "DATE_PERM as given (may be partial, e.g. zz/01/2018)."),
+            RETURN_YEAR,
         ),
         key=("la_code", "child_id"),
         sources=("ssda903",),
@@ -696,6 +728,14 @@ TABLES: tuple[Table, ...] = (
             Column("rows_read", "int64", "Rows read.", True),
             Column("rows_loaded", "int64", "Rows loaded.", True),
             Column("rows_quarantined", "int64", "Rows quarantined.", True),
+            Column(
+                "rows_superseded",
+                "int64",
+                "Of the rows loaded, those that gave way to a record the warehouse already "
+                "held from a newer return (for Annex A rows: from any return): they only "
+                "filled its blanks, or, for an older return's episodes, referrals and the "
+                "like, were not applied.",
+            ),
         ),
         key=("load_id", "source_file", "dataset", "target_table"),
         sources=(),
@@ -757,6 +797,8 @@ __all__ = [
     "FACT_TABLES",
     "LINEAGE",
     "META_TABLES",
+    "RETURN_YEAR",
+    "STATUTORY_SOURCES",
     "TABLES",
     "TABLES_BY_NAME",
     "Column",

@@ -22,14 +22,17 @@ Rules that hold for every table:
   identifier; the key stays in the workspace folder, never in the warehouse.
 - **Lineage.** Every fact row carries {lineage}, so any figure can be traced back to a line
   of a file.
-- **Natural keys and supersession.** Each table has a natural key. A later load of a row with
-  the same key replaces the earlier one (the yearly returns overlap: an episode open across
-  31 March appears in both years' returns). The `children` table is merged column by column,
-  so one dataset's blanks never erase what another dataset said.
+- **Natural keys and supersession.** Each table has a natural key. The yearly returns overlap
+  (an episode open across 31 March appears in both years' returns), so rows of a statutory
+  return carry its year (`return_year`) and, for a key, the row of the newest return wins
+  whatever order the returns were loaded in; Annex A rows only fill the blanks of a return's
+  row; among rows with no year the later load wins (see docs/ingest.md, section 6). The
+  `children` and `adoptions` tables are merged column by column, so one dataset's blanks
+  never erase what another dataset said.
 - **Atomic loads.** One ingest run is one transaction: every table of the run, the
   quarantine, `load_files` and `loads` are committed together or not at all.
 - **Nothing lost.** Every row read is loaded or written to `quarantine` with its reason;
-  `load_files` records rows read, loaded and quarantined per file and table.
+  `load_files` records rows read, loaded, quarantined and superseded per file and table.
 
 ```mermaid
 erDiagram

@@ -21,11 +21,16 @@ from csc_insight.errors import CscInsightError, WarehouseError
 from csc_insight.warehouse import engines
 from csc_insight.warehouse.model import TABLES, Table, table
 from csc_insight.warehouse.upsert import (
+    SOURCE_EXTRAS,
+    Superseded,
     UpsertSql,
+    add_superseded,
     load_postgres,
     load_spark,
     quote_ansi,
+    quote_spark,
     with_ordinal,
+    with_part,
 )
 
 
@@ -41,6 +46,9 @@ class FileTableReport:
     read: int
     loaded: int
     quarantined: int
+    # Of ``loaded``: rows that gave way to a row already held from a newer return (set by
+    # the commit, which is where the warehouse's rows are compared).
+    superseded: int = 0
 
 
 @dataclass
@@ -53,10 +61,34 @@ class LoadBatch:
     quarantine: list[pa.Table] = field(default_factory=list)
     files: list[FileTableReport] = field(default_factory=list)
 
-    def add(self, name: str, rows: pa.Table) -> None:
-        """Queue canonical rows for table ``name``."""
+    def add(self, name: str, rows: pa.Table, *, part: int = -1, gives_way: bool = False) -> None:
+        """Queue canonical rows for table ``name``.
+
+        ``part`` is the index in ``files`` of the reconciliation these rows count in (-1:
+        none); ``gives_way`` marks rows that only fill the blanks of any return's row
+        (Annex A lists).
+        """
         if rows.num_rows:
-            self.tables.setdefault(name, []).append(rows)
+            # Checked against the model at commit, inside the transaction.
+            self.tables.setdefault(name, []).append(with_part(rows, part, gives_way))
+
+    def record_superseded(self, counts: Superseded) -> None:
+        """Put the commit's superseded counts into the reconciliation."""
+        for part, n in counts.items():
+            if 0 <= part < len(self.files):
+                self.files[part].superseded += n
+
+
+# SQL types of the model's column types, for columns added to an existing table.
+_SQL_TYPES = {
+    "string": "TEXT",
+    "int64": "BIGINT",
+    "float64": "DOUBLE PRECISION",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "timestamp": "TIMESTAMP",
+}
+_SPARK_TYPES = _SQL_TYPES | {"string": "STRING", "float64": "DOUBLE"}
 
 
 def arrow_schema(t: Table) -> pa.Schema:
@@ -113,12 +145,22 @@ class Warehouse:
 
     # --- schema ------------------------------------------------------------------------
     def ensure_schema(self) -> None:
-        """Create any canonical table that does not exist yet."""
+        """Create any canonical table that does not exist yet, and add any column a newer
+        csc-insight declares to a table an older one created (new columns are optional)."""
         self._tables.clear()
         existing = set(self.con.list_tables())
         missing = [t for t in TABLES if t.name not in existing]
-        if not missing:
-            return
+        if missing:
+            self._create_tables(missing)
+        have = self._columns_of([t.name for t in TABLES if t.name in existing])
+        for t in TABLES:
+            if t.name in have:
+                for c in t.all_columns:
+                    if c.name not in have[t.name]:
+                        self._add_column(t, c.name)
+        self._tables.clear()
+
+    def _create_tables(self, missing: list[Table]) -> None:
         # On DuckDB, one transaction: each statement alone commits, and a new warehouse
         # would spend a quarter of a second on 28 commits.
         raw = self.con.con if self.engine.name == "duckdb" else None  # type: ignore[attr-defined]
@@ -133,6 +175,50 @@ class Warehouse:
             raise
         if raw is not None:
             raw.commit()
+
+    def _columns_of(self, names: list[str]) -> dict[str, set[str]]:
+        """The columns each existing table has: one catalogue query on DuckDB and PostgreSQL
+        (this runs every time a warehouse is opened), a lookup per table on Spark."""
+        if not names:
+            return {}
+        if self.engine.name == "pyspark":
+            return {name: set(self.con.table(name).columns) for name in names}
+        info = self.con.table("columns", database="information_schema")
+        rows = self.fetch(
+            info.filter(
+                info.table_name.isin(names), info.table_schema == self.con.current_database
+            ).select("table_name", "column_name")
+        )
+        have: dict[str, set[str]] = {name: set() for name in names}
+        for table_name, column in zip(
+            rows.column("table_name").to_pylist(),
+            rows.column("column_name").to_pylist(),
+            strict=True,
+        ):
+            have[table_name].add(column)
+        return have
+
+    def _add_column(self, t: Table, name: str) -> None:
+        dtype = t.column(name).dtype
+        if self.engine.name == "pyspark":
+            statement = (
+                f"ALTER TABLE {quote_spark(t.name)} "
+                f"ADD COLUMNS ({quote_spark(name)} {_SPARK_TYPES[dtype]})"
+            )
+        else:
+            statement = (
+                f"ALTER TABLE {quote_ansi(t.name)} "
+                f"ADD COLUMN {quote_ansi(name)} {_SQL_TYPES[dtype]}"
+            )
+        try:
+            result = self.con.raw_sql(statement)
+            if self.engine.name == "postgres":  # a cursor; DuckDB returns its connection
+                result.close()
+        except Exception as exc:  # the engine's own errors are not the user's vocabulary
+            raise WarehouseError(
+                f"The warehouse's {t.name} table was made by an older csc-insight and the "
+                f"column {name} could not be added to it ({exc})."
+            ) from exc
 
     # --- reading -------------------------------------------------------------------------
     def table(self, name: str) -> ibis.Table:
@@ -201,18 +287,23 @@ class Warehouse:
 
         Atomic on DuckDB and PostgreSQL (one transaction); on Spark, which has no
         transactions, a failure while the tables are being overwritten leaves the earlier
-        ones written (see docs/engines.md).
+        ones written (see docs/engines.md). Sets each file's superseded count in ``batch``.
         """
         if self.engine.name == "duckdb":
             self._commit_duckdb(batch)
             return
-        upserts = [(table(name), _concat(name, parts)) for name, parts in batch.tables.items()]
+        upserts = [(table(name), _staged(name, parts)) for name, parts in batch.tables.items()]
         upserts = [(t, rows) for t, rows in upserts if rows.num_rows]
-        appends = [
-            (table("quarantine"), _concat("quarantine", batch.quarantine)),
-            (table("load_files"), _files_table(batch.load_id, batch.files)),
-            (table("loads"), _load_row(batch)),
-        ]
+
+        def appends(superseded: Superseded) -> list[tuple[Table, pa.Table]]:
+            # Built only once the upserts ran: the superseded counts are known then.
+            batch.record_superseded(superseded)
+            return [
+                (table("quarantine"), _concat("quarantine", batch.quarantine)),
+                (table("load_files"), _files_table(batch.load_id, batch.files)),
+                (table("loads"), _load_row(batch)),
+            ]
+
         if self.engine.name == "postgres":
             load_postgres(self.con.con, upserts, appends)  # type: ignore[attr-defined]
         else:
@@ -221,13 +312,15 @@ class Warehouse:
     def _commit_duckdb(self, batch: LoadBatch) -> None:
         raw = self.con.con  # type: ignore[attr-defined]
         staged: list[str] = []
+        superseded: Superseded = {}
         raw.begin()
         try:
             for name, parts in batch.tables.items():
-                rows = _concat(name, parts)
+                rows = _staged(name, parts)
                 if rows.num_rows:
-                    staged.append(self._upsert_duckdb(raw, table(name), rows))
+                    staged.append(self._upsert_duckdb(raw, table(name), rows, superseded))
                     _pause_for_tests()
+            batch.record_superseded(superseded)
             self._append_duckdb(raw, "quarantine", _concat("quarantine", batch.quarantine))
             self._append_duckdb(raw, "load_files", _files_table(batch.load_id, batch.files))
             self._append_duckdb(raw, "loads", _load_row(batch))
@@ -255,16 +348,25 @@ class Warehouse:
         finally:
             raw.unregister(view)
 
-    def _upsert_duckdb(self, raw: Any, t: Table, rows: pa.Table) -> str:
+    def _upsert_duckdb(self, raw: Any, t: Table, rows: pa.Table, superseded: Superseded) -> str:
         view = f"_staged_{t.name}"
         raw.register(view, with_ordinal(rows))
-        create, delete, insert, drop = UpsertSql(t, view).transactional()
-        raw.execute(create)
+        sql = UpsertSql(t, view)
+        if sql.ranked:
+            raw.execute(f"CREATE TEMP TABLE _prep AS {sql.prepared()}")
         try:
-            raw.execute(delete)
-            raw.execute(insert)
+            if sql.ranked:
+                add_superseded(superseded, raw.execute(sql.superseded_counts("_prep")).fetchall())
+            create, delete, insert, drop = sql.transactional()
+            raw.execute(create)
+            try:
+                raw.execute(delete)
+                raw.execute(insert)
+            finally:
+                raw.execute(drop)
         finally:
-            raw.execute(drop)
+            if sql.ranked:
+                raw.execute("DROP TABLE _prep")
         return view
 
 
@@ -279,6 +381,29 @@ def _pause_for_tests() -> None:
     if marker and not Path(marker).exists():
         Path(marker).write_text(str(os.getpid()))
         time.sleep(120)
+
+
+def _conformed(name: str, rows: pa.Table) -> pa.Table:
+    """``rows`` as the canonical table's columns and types."""
+    schema = arrow_schema(table(name))
+    try:
+        return rows.select(schema.names).cast(schema)
+    except (pa.ArrowInvalid, KeyError) as exc:
+        raise WarehouseError(f"Rows prepared for the {name} table do not fit it: {exc}") from exc
+
+
+def _staged(name: str, parts: list[pa.Table]) -> pa.Table:
+    """The queued rows of a table with their staged-only columns (see LoadBatch.add)."""
+    extras = [pa.field(n, t) for n, t in SOURCE_EXTRAS.items()]
+    if not parts:
+        return pa.schema([*arrow_schema(table(name)), *extras]).empty_table()
+    staged = []
+    for p in parts:
+        rows = _conformed(name, p)
+        for f in extras:
+            rows = rows.append_column(f, p.column(f.name))
+        staged.append(rows)
+    return pa.concat_tables(staged)
 
 
 def _concat(name: str, parts: list[pa.Table]) -> pa.Table:
@@ -305,6 +430,7 @@ def _files_table(load_id: str, files: list[FileTableReport]) -> pa.Table:
                 "rows_read": f.read,
                 "rows_loaded": f.loaded,
                 "rows_quarantined": f.quarantined,
+                "rows_superseded": f.superseded,
             }
             for f in files
         ],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 
 import xlsxwriter
@@ -108,6 +108,10 @@ def write_annex_a(ctx: Context) -> None:
         refs = [r for r in child.referrals if r.date <= ref and (r.close is None or r.close >= lo)]
         for r in refs:
             if lo <= r.date <= ref:
+                # Lists 3 to 10 are loaded too (giving way to the returns), so their records
+                # count among the authority's unique records.
+                cid_mark("referrals", (child.child_id, r.date))
+                cid_mark("children", (child.child_id,))
                 n12 = sum(1 for x in child.referrals if r.date - 365 < x.date <= r.date)
                 sheets[3].add(
                     [
@@ -124,6 +128,8 @@ def write_annex_a(ctx: Context) -> None:
                 auth = censor(a.auth, ref)
                 if a.start > ref or (auth is not None and auth < lo):
                     continue
+                cid_mark("assessments", (child.child_id, a.start))
+                cid_mark("children", (child.child_id,))
                 sheets[4].add(
                     [
                         *_person(child, a.start),
@@ -140,6 +146,8 @@ def write_annex_a(ctx: Context) -> None:
                 if s.start > ref or (concl is not None and concl < lo):
                     continue
                 icpc = censor(s.icpc, ref)
+                cid_mark("section47", (child.child_id, s.start))
+                cid_mark("children", (child.child_id,))
                 cp = any(p.start == s.icpc for p in r.cpps) if icpc is not None else None
                 sheets[5].add(
                     [
@@ -154,7 +162,7 @@ def write_annex_a(ctx: Context) -> None:
                     ]
                 )
             if not r.nfa:
-                _cin_row(sheets[6], child, r, ref)
+                _cin_row(sheets[6], child, r, ref, cid_mark)
             for p in r.cpps:
                 end = censor(p.end, ref)
                 if p.start > ref or (end is not None and end < lo):
@@ -162,6 +170,8 @@ def write_annex_a(ctx: Context) -> None:
                 last_rev = max((d for d in p.reviews if d <= ref), default=None)
                 seen = max(min(ref, end or ref) - (child.idx % 19), p.start)
                 cid_mark("cp_visits", (child.child_id, seen))
+                cid_mark("cp_plans", (child.child_id, p.start))
+                cid_mark("children", (child.child_id,))
                 sheets[7].add(
                     [
                         *_person(child, ref),
@@ -195,6 +205,8 @@ def write_annex_a(ctx: Context) -> None:
             if lo <= bday <= ref and bday >= p.end:  # leaving at 18 counts (OC3)
                 touch, activ, accom = care_leaver_status(ctx, child, year, age)
                 contact = ref - (child.idx % 50) if touch in ("YES", "RHOM") else None
+                cid_mark("care_leavers", (child.child_id, year))
+                cid_mark("children", (child.child_id,))
                 suit = {"1": "Suitable", "2": "Not suitable"}.get(accom[-1:])
                 sheets[9].add(
                     [
@@ -215,6 +227,8 @@ def write_annex_a(ctx: Context) -> None:
             if a is None or a.decision > ref or not (period.end is None or period.end >= lo):
                 continue
             ceased = censor(a.ceased, ref)
+            cid_mark("adoptions", (child.child_id,))
+            cid_mark("children", (child.child_id,))
             sheets[10].add(
                 [
                     *_person(child, ref),
@@ -233,7 +247,10 @@ def write_annex_a(ctx: Context) -> None:
     ctx.files.append(path)
 
 
-def _cin_row(sheet: _Sheet, child: Child, r: object, ref: int) -> None:
+Mark = Callable[[str, tuple[object, ...]], None]
+
+
+def _cin_row(sheet: _Sheet, child: Child, r: object, ref: int, mark: Mark) -> None:
     from csc_insight.synth.journey import Referral
 
     assert isinstance(r, Referral)
@@ -252,6 +269,10 @@ def _cin_row(sheet: _Sheet, child: Child, r: object, ref: int) -> None:
         status = "Other child in need"
     plans = [(s, censor(e, ref)) for s, e in r.cin_plans if s <= ref]
     ps, pe = plans[-1] if plans else (None, None)
+    mark("children", (child.child_id,))
+    if ps is not None:
+        # The case's latest plan may have ended before the returns written began.
+        mark("cin_plans", (child.child_id, ps))
     sheet.add(
         [
             *_person(child, ref),
