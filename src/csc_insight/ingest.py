@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -185,6 +185,30 @@ class IngestReport:
         }
 
 
+@dataclass
+class ReadFile:
+    """One file after reading and conforming: what it feeds, ready to commit or to save."""
+
+    result: FileResult
+    contributed: list[tuple[str, Conformed]]
+
+
+@dataclass
+class ReadFiles:
+    """Phase one of a load: every file read and conformed, nothing written yet.
+
+    ``files`` are in load order (oldest collection year first), the order the commit needs
+    so that, within a load, the newer return wins.
+    """
+
+    load_id: str
+    started: datetime
+    files: list[ReadFile]
+    skipped: list[tuple[Path, str]]
+    failed: list[tuple[Path, str]]
+    already: list[AlreadyLoaded]
+
+
 def ingest(
     paths: list[Path],
     warehouse: Warehouse,
@@ -200,11 +224,45 @@ def ingest(
     ``privacy`` sets how much detail is kept (dates of birth, postcodes) and whether the
     re-identification lookup is written; by default, everything as the model describes it.
     """
+    report = progress or (lambda _message, _fraction: None)
+    read = read_files(
+        paths,
+        pseudonymiser,
+        load_id=warehouse.new_load_id(),
+        earlier=warehouse.loaded_files(),
+        la_code=la_code,
+        collection_year=collection_year,
+        progress=report,
+        privacy=privacy,
+    )
+    report("Saving to the warehouse", 0.99)
+    done = commit_files(read, warehouse)
+    report("Done", 1.0)
+    return done
+
+
+def read_files(
+    paths: list[Path],
+    pseudonymiser: Pseudonymiser,
+    *,
+    load_id: str,
+    earlier: Mapping[str, tuple[str, str, datetime | None]],
+    la_code: str | None = None,
+    collection_year: int | None = None,
+    progress: Progress | None = None,
+    privacy: PrivacyOptions | None = None,
+    wanted: Callable[[str], bool] | None = None,
+) -> ReadFiles:
+    """Phase one: detect, read, conform and pseudonymise every file under ``paths``.
+
+    ``earlier`` maps the SHA-256 of content already loaded (or saved) to (load id, file name,
+    when), so such files are not read again; ``wanted`` (by SHA-256) picks this process's
+    share of the files when several parse the same list.
+    """
     options = privacy or PrivacyOptions()
     lookup = LookupCollector() if options.reidentification_lookup else None
     report = progress or (lambda _message, _fraction: None)
     started = datetime.now(UTC)
-    load_id = warehouse.new_load_id()
     found = walk([Path(p) for p in paths])
     report(f"Looking at {len(found)} file(s)", 0.0)
 
@@ -213,7 +271,6 @@ def ingest(
     failed: list[tuple[Path, str]] = []
     already: list[AlreadyLoaded] = []
     hashes: dict[Path, str] = {}
-    earlier = warehouse.loaded_files()
     seen: dict[str, Path] = {}
     for path, root in found:
         try:
@@ -234,16 +291,16 @@ def ingest(
             hashes[path] = sha
             detections.append((d, root))
 
+    # Authorities and years come from the whole list, so every share agrees on them.
     default_la = _default_la(detections, la_code)
     years = _collection_years(detections, collection_year)
     names = _source_names(detections)
+    if wanted is not None:
+        detections = [(d, root) for d, root in detections if wanted(hashes[d.path])]
     # Oldest return first: within a load the last row for a key wins.
     detections.sort(key=lambda dr: (years.get(dr[0].path) or 0, str(dr[0].path)))
 
-    batch = LoadBatch(load_id=load_id, started_at=started)
-    results: list[FileResult] = []
-    columnwise: dict[str, list[pa.Table]] = defaultdict(list)
-    reasons: dict[str, int] = defaultdict(int)
+    files: list[ReadFile] = []
     for i, (d, _root) in enumerate(detections):
         report(f"Reading {d.path.name} ({d.dataset})", i / max(len(detections), 1))
         file_la = _file_la(d, la_code, default_la)
@@ -264,50 +321,78 @@ def ingest(
             result.notes.append(
                 "The file has a header row but no data rows: there was nothing to load."
             )
-        for dataset, conformed in contributed:
+        for _dataset, conformed in contributed:
             count = result.tables.setdefault(conformed.table, TableCount(conformed.table))
             count.read += conformed.read
             count.loaded += conformed.loaded
             count.quarantined += conformed.quarantined
-            batch.files.append(
-                FileTableReport(
-                    source_file=result.source_file,
-                    content_sha256=result.sha256,
-                    dataset=dataset,
-                    target_table=conformed.table,
-                    collection_year=result.collection_year,
-                    read=conformed.read,
-                    loaded=conformed.loaded,
-                    quarantined=conformed.quarantined,
-                )
-            )
-            if conformed.table in COLUMNWISE:
-                columnwise[conformed.table].append(conformed.rows)
-            else:
-                batch.add(conformed.table, conformed.rows)
-            if conformed.quarantined:
-                batch.quarantine.append(conformed.quarantine)
-                for reason, n in _reason_kinds(conformed.quarantine).items():
-                    reasons[reason] += n
-        results.append(result)
-    for name, parts in columnwise.items():
-        batch.add(name, merge_columnwise(name, parts))
+        files.append(ReadFile(result, contributed))
 
     if lookup is not None and options.home is not None:
         # Written before the load commits: a lookup entry without rows is harmless, rows an
         # analyst cannot re-identify after asking for the lookup are not.
         lookup.write(options.home, pseudonymiser)
-    report("Saving to the warehouse", 0.99)
+    return ReadFiles(load_id, started, files, skipped, failed, already)
+
+
+def commit_files(read: ReadFiles, warehouse: Warehouse) -> IngestReport:
+    """Phase two: write what phase one read as one load, and report it."""
+    batch, reasons = build_batch(read)
     if batch.files:
         warehouse.commit_load(batch)
-    report("Done", 1.0)
+    return ingest_report(read, reasons, written=bool(batch.files))
+
+
+def file_reports(read: ReadFiles) -> Iterator[tuple[ReadFile, str, Conformed, FileTableReport]]:
+    """Every (file, dataset, conformed rows, reconciliation row) of a load, in load order."""
+    for f in read.files:
+        for dataset, conformed in f.contributed:
+            yield (
+                f,
+                dataset,
+                conformed,
+                FileTableReport(
+                    source_file=f.result.source_file,
+                    content_sha256=f.result.sha256,
+                    dataset=dataset,
+                    target_table=conformed.table,
+                    collection_year=f.result.collection_year,
+                    read=conformed.read,
+                    loaded=conformed.loaded,
+                    quarantined=conformed.quarantined,
+                ),
+            )
+
+
+def build_batch(read: ReadFiles) -> tuple[LoadBatch, dict[str, int]]:
+    """The load's batch (rows, quarantine, reconciliation) and its quarantine reasons."""
+    batch = LoadBatch(load_id=read.load_id, started_at=read.started)
+    columnwise: dict[str, list[pa.Table]] = defaultdict(list)
+    reasons: dict[str, int] = defaultdict(int)
+    for _file, _dataset, conformed, reconciliation in file_reports(read):
+        batch.files.append(reconciliation)
+        if conformed.table in COLUMNWISE:
+            columnwise[conformed.table].append(conformed.rows)
+        else:
+            batch.add(conformed.table, conformed.rows)
+        if conformed.quarantined:
+            batch.quarantine.append(conformed.quarantine)
+            for reason, n in _reason_kinds(conformed.quarantine).items():
+                reasons[reason] += n
+    for name, parts in columnwise.items():
+        batch.add(name, merge_columnwise(name, parts))
+    return batch, dict(reasons)
+
+
+def ingest_report(read: ReadFiles, reasons: dict[str, int], *, written: bool) -> IngestReport:
+    """The reconciliation of a load that phase one read (``written``: a load was committed)."""
     return IngestReport(
-        load_id if batch.files else None,
-        results,
-        skipped,
-        dict(reasons),
-        failed=failed,
-        already_loaded=already,
+        read.load_id if written else None,
+        [f.result for f in read.files],
+        read.skipped,
+        reasons,
+        failed=read.failed,
+        already_loaded=read.already,
     )
 
 
