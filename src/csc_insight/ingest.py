@@ -37,6 +37,7 @@ from csc_insight.errors import InputError
 from csc_insight.privacy.options import PrivacyOptions
 from csc_insight.privacy.pseudonymise import Pseudonymiser
 from csc_insight.privacy.reidentification import LookupCollector
+from csc_insight.warehouse import columnwise
 from csc_insight.warehouse.model import table as model_table
 from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse
 
@@ -533,14 +534,7 @@ def _read_file(
 
 def merge_columnwise(name: str, parts: list[pa.Table]) -> pa.Table:
     """One row per natural key: each column's last non-null value, in the order given."""
-    t = model_table(name)
-    rows = pa.concat_tables(parts)
-    others = [c for c in t.column_names if c not in t.key]
-    grouped = rows.group_by(list(t.key), use_threads=False).aggregate(
-        [(c, "last", pc.ScalarAggregateOptions(skip_nulls=True)) for c in others]
-    )
-    grouped = grouped.rename_columns([c.removesuffix("_last") for c in grouped.column_names])
-    return grouped.select(t.column_names).cast(t.schema().to_pyarrow())
+    return columnwise.merge_columnwise(model_table(name), parts)
 
 
 def _default_la(detections: list[tuple[Detection, Path]], given: str | None) -> str | None:
