@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -107,8 +107,15 @@ class AlreadyLoaded:
     load_id: str
     loaded_at: datetime | None
     same_as: str
+    # Set when the earlier copy was parsed into this folder rather than loaded.
+    parsed_into: str | None = None
 
     def sentence(self) -> str:
+        if self.loaded_at is not None and self.parsed_into is not None:
+            return (
+                f"{self.path}: already parsed on {self.loaded_at:%d/%m/%Y at %H:%M} into "
+                f"{self.parsed_into} (as {self.same_as}); it was not parsed again."
+            )
         if self.loaded_at is None:
             return (
                 f"{self.path}: has the same content as {self.same_as} in this load; "
@@ -192,6 +199,8 @@ class ReadFile:
 
     result: FileResult
     contributed: list[tuple[str, Conformed]]
+    # Where the file comes in a load: (collection year, path), oldest return first.
+    order: tuple[int, str]
 
 
 @dataclass
@@ -253,12 +262,15 @@ def read_files(
     progress: Progress | None = None,
     privacy: PrivacyOptions | None = None,
     wanted: Callable[[str], bool] | None = None,
+    context_from_all: bool = False,
 ) -> ReadFiles:
     """Phase one: detect, read, conform and pseudonymise every file under ``paths``.
 
     ``earlier`` maps the SHA-256 of content already loaded (or saved) to (load id, file name,
     when), so such files are not read again; ``wanted`` (by SHA-256) picks this process's
-    share of the files when several parse the same list.
+    share of the files when several parse the same list. With ``context_from_all``, the
+    authority, collection years and names come from every file given, read now or not, so
+    every share (and every re-run) agrees on them.
     """
     options = privacy or PrivacyOptions()
     lookup = LookupCollector() if options.reidentification_lookup else None
@@ -273,6 +285,7 @@ def read_files(
     already: list[AlreadyLoaded] = []
     hashes: dict[Path, str] = {}
     seen: dict[str, Path] = {}
+    context: list[tuple[Detection, Path]] = []
     for path, root in found:
         try:
             d = detect(path)
@@ -282,7 +295,10 @@ def read_files(
             continue
         if not d.recognised:
             skipped.append((path, d.reason or "not recognised"))
-        elif sha in earlier:
+            continue
+        if sha not in seen:
+            context.append((d, root))
+        if sha in earlier:
             previous = earlier[sha]
             already.append(AlreadyLoaded(path, previous[0], previous[2], previous[1]))
         elif sha in seen:
@@ -292,14 +308,15 @@ def read_files(
             hashes[path] = sha
             detections.append((d, root))
 
-    # Authorities and years come from the whole list, so every share agrees on them.
-    default_la = _default_la(detections, la_code)
-    years = _collection_years(detections, collection_year)
-    names = _source_names(detections)
+    if not context_from_all:
+        context = detections
+    default_la = _default_la(context, la_code)
+    years = _collection_years(context, collection_year)
+    names = _source_names(context)
     if wanted is not None:
         detections = [(d, root) for d, root in detections if wanted(hashes[d.path])]
     # Oldest return first: within a load the last row for a key wins.
-    detections.sort(key=lambda dr: (years.get(dr[0].path) or 0, str(dr[0].path)))
+    detections.sort(key=lambda dr: load_order(years.get(dr[0].path), dr[0].path))
 
     files: list[ReadFile] = []
     for i, (d, _root) in enumerate(detections):
@@ -327,7 +344,7 @@ def read_files(
             count.read += conformed.read
             count.loaded += conformed.loaded
             count.quarantined += conformed.quarantined
-        files.append(ReadFile(result, contributed))
+        files.append(ReadFile(result, contributed, load_order(years.get(d.path), d.path)))
 
     if lookup is not None and options.home is not None:
         # Written before the load commits: a lookup entry without rows is harmless, rows an
@@ -336,53 +353,62 @@ def read_files(
     return ReadFiles(load_id, started, files, skipped, failed, already)
 
 
+def load_order(collection_year: int | None, path: Path | str) -> tuple[int, str]:
+    """Where a file comes in a load: oldest return first, so the newest wins a key."""
+    return (collection_year or 0, str(path))
+
+
 def commit_files(read: ReadFiles, warehouse: Warehouse) -> IngestReport:
     """Phase two: write what phase one read as one load, and report it."""
-    batch, reasons = build_batch(read)
+    batch = build_batch(read)
     if batch.files:
         warehouse.commit_load(batch)
-    return ingest_report(read, reasons, written=bool(batch.files))
+    return ingest_report(read, quarantine_reasons(read), written=bool(batch.files))
 
 
-def file_reports(read: ReadFiles) -> Iterator[tuple[ReadFile, str, Conformed, FileTableReport]]:
-    """Every (file, dataset, conformed rows, reconciliation row) of a load, in load order."""
-    for f in read.files:
-        for dataset, conformed in f.contributed:
-            yield (
-                f,
-                dataset,
-                conformed,
-                FileTableReport(
-                    source_file=f.result.source_file,
-                    content_sha256=f.result.sha256,
-                    dataset=dataset,
-                    target_table=conformed.table,
-                    collection_year=f.result.collection_year,
-                    read=conformed.read,
-                    loaded=conformed.loaded,
-                    quarantined=conformed.quarantined,
-                ),
-            )
+def reconciliation(result: FileResult, dataset: str, counts: TableCount) -> FileTableReport:
+    """The load_files row of one file and one table it feeds."""
+    return FileTableReport(
+        source_file=result.source_file,
+        content_sha256=result.sha256,
+        dataset=dataset,
+        target_table=counts.table,
+        collection_year=result.collection_year,
+        read=counts.read,
+        loaded=counts.loaded,
+        quarantined=counts.quarantined,
+    )
 
 
-def build_batch(read: ReadFiles) -> tuple[LoadBatch, dict[str, int]]:
-    """The load's batch (rows, quarantine, reconciliation) and its quarantine reasons."""
+def build_batch(read: ReadFiles) -> LoadBatch:
+    """The load's batch: rows in load order, quarantine and the per-file reconciliation."""
     batch = LoadBatch(load_id=read.load_id, started_at=read.started)
     columnwise: dict[str, list[pa.Table]] = defaultdict(list)
-    reasons: dict[str, int] = defaultdict(int)
-    for _file, _dataset, conformed, reconciliation in file_reports(read):
-        batch.files.append(reconciliation)
-        if conformed.table in COLUMNWISE:
-            columnwise[conformed.table].append(conformed.rows)
-        else:
-            batch.add(conformed.table, conformed.rows)
-        if conformed.quarantined:
-            batch.quarantine.append(conformed.quarantine)
-            for reason, n in _reason_kinds(conformed.quarantine).items():
-                reasons[reason] += n
+    for f in read.files:
+        for dataset, conformed in f.contributed:
+            counts = TableCount(
+                conformed.table, conformed.read, conformed.loaded, conformed.quarantined
+            )
+            batch.files.append(reconciliation(f.result, dataset, counts))
+            if conformed.table in COLUMNWISE:
+                columnwise[conformed.table].append(conformed.rows)
+            else:
+                batch.add(conformed.table, conformed.rows)
+            if conformed.quarantined:
+                batch.quarantine.append(conformed.quarantine)
     for name, parts in columnwise.items():
         batch.add(name, merge_columnwise(name, parts))
-    return batch, dict(reasons)
+    return batch
+
+
+def quarantine_reasons(read: ReadFiles) -> dict[str, int]:
+    """Quarantined rows by kind of reason (quoted values removed), over every file."""
+    reasons: Counter[str] = Counter()
+    for f in read.files:
+        for _dataset, conformed in f.contributed:
+            if conformed.quarantined:
+                reasons.update(reason_kinds(conformed.quarantine))
+    return dict(reasons)
 
 
 def ingest_report(read: ReadFiles, reasons: dict[str, int], *, written: bool) -> IngestReport:
@@ -641,7 +667,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _reason_kinds(quarantine: pa.Table) -> dict[str, int]:
+def reason_kinds(quarantine: pa.Table) -> dict[str, int]:
     """Quarantine reasons with quoted values removed, counted by kind."""
     reasons = quarantine.column("reason").combine_chunks()
     kinds = pc.value_counts(pc.replace_substring_regex(reasons, r" '[^']*'", ""))

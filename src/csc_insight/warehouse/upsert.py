@@ -165,29 +165,39 @@ def _spark_scratch(session: Any) -> Iterator[tuple[str, list[str], list[str]]]:
 
 def load_spark(
     session: Any,
-    upserts: Sequence[tuple[Table, pa.Table]],
-    appends: Sequence[tuple[Table, pa.Table]],
+    upserts: Sequence[tuple[Table, pa.Table | Any]],
+    appends: Sequence[tuple[Table, pa.Table | Any]],
 ) -> None:
-    """Write a load to Spark: stage every table's next content, then overwrite (not atomic)."""
+    """Write a load to Spark: stage every table's next content, then overwrite (not atomic).
+
+    Rows are Arrow tables, or Spark DataFrames (a parsed folder read where it lies); an
+    upserted DataFrame already carries ``ORDINAL``.
+    """
     with _spark_scratch(session) as (prefix, views, tables):
 
-        def stage(name: str, rows: pa.Table) -> str:
+        def stage(name: str, rows: pa.Table | Any) -> str:
             view = f"{prefix}_in_{name}"
-            session.createDataFrame(rows).createOrReplaceTempView(view)
+            frame = session.createDataFrame(rows) if isinstance(rows, pa.Table) else rows
+            frame.createOrReplaceTempView(view)
             views.append(view)
             return view
 
         # 1. Compute each upserted table's next content; a failure here changes nothing.
         nexts: list[tuple[Table, str]] = []
         for t, rows in upserts:
-            sql = UpsertSql(t, stage(t.name, with_ordinal(rows)), quote_spark)
+            staged = with_ordinal(rows) if isinstance(rows, pa.Table) else rows
+            sql = UpsertSql(t, stage(t.name, staged), quote_spark)
             next_table = f"{prefix}_next_{t.name}"
             tables.append(next_table)
             session.sql(
                 f"CREATE TABLE {quote_spark(next_table)} USING parquet AS {sql.next_content()}"
             )
             nexts.append((t, next_table))
-        staged_appends = [(t, stage(t.name, rows)) for t, rows in appends if rows.num_rows]
+        staged_appends = [
+            (t, stage(t.name, rows))
+            for t, rows in appends
+            if not isinstance(rows, pa.Table) or rows.num_rows
+        ]
         # 2. Overwrite and append. Not atomic: Spark has no multi-table transactions.
         for t, next_table in nexts:
             columns = ", ".join(quote_spark(c) for c in t.column_names)
