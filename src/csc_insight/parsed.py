@@ -69,6 +69,9 @@ QUARANTINE = "quarantine"
 # Each saved row's place in its file's rows for that table: with the file's place in a load
 # it orders rows exactly as an ingest of the same files would.
 ROW = "_csc_row"
+# The input file's SHA-256 on each saved row: Spark finds a row's file by it, whatever the
+# folders are called where the cluster reads them.
+FILE = "_csc_file"
 # Rows are saved before any load exists; loading gives them the load's id.
 UNLOADED = "not-loaded-yet"
 # A load orders rows by (file's place << 32) + row: room for 4 billion rows per file.
@@ -179,8 +182,9 @@ def _file_reasons(f: ReadFile) -> Counter[str]:
 
 def _save(f: ReadFile, out: Path, fingerprint: str) -> Path:
     """Write one file's rows, quarantine and manifest; returns its folder."""
-    final = out / f.result.sha256
-    work = out / f".{f.result.sha256}-{uuid.uuid4().hex[:8]}"
+    sha = f.result.sha256
+    final = out / sha
+    work = out / f".{sha}-{uuid.uuid4().hex[:8]}"
     work.mkdir()
     try:
         by_table: dict[str, list[pa.Table]] = {}
@@ -193,6 +197,12 @@ def _save(f: ReadFile, out: Path, fingerprint: str) -> Path:
             rows = _canonical(name, parts)
             if rows.num_rows:
                 rows = rows.append_column(ROW, pa.array(range(rows.num_rows), pa.int64()))
+                rows = rows.append_column(
+                    FILE,
+                    pa.DictionaryArray.from_arrays(
+                        pa.nulls(rows.num_rows, pa.int8()).fill_null(0), [sha]
+                    ),
+                )
                 pq.write_table(rows, work / f"{name}.parquet")
                 rows_saved[name] = rows.num_rows
         pq.write_table(_canonical(QUARANTINE, quarantine), work / f"{QUARANTINE}.parquet")
@@ -360,7 +370,7 @@ def _read_back(m: dict[str, Any], load_id: str) -> ReadFile:
     """A parsed folder as phase one left it: the same Conformed parts, now in this load."""
     folder: Path = m["folder"]
     tables = {
-        name: _with_load_id(pq.read_table(folder / f"{name}.parquet").drop([ROW]), load_id)
+        name: _with_load_id(pq.read_table(folder / f"{name}.parquet").drop([ROW, FILE]), load_id)
         for name in m["tables"]
     }
     quarantine = _with_load_id(pq.read_table(folder / f"{QUARANTINE}.parquet"), load_id)
@@ -409,21 +419,13 @@ def _load_spark(
         return ingest_report(read, {}, written=False)
 
     place = session.createDataFrame(
-        [(m["sha256"], i) for i, m in enumerate(chosen)], "_csc_sha string, _csc_place long"
+        [(m["sha256"], i) for i, m in enumerate(chosen)], f"{FILE} string, _csc_place long"
     )
 
     def rows_of(name: str, paths: list[str]) -> Any:
         """The saved rows for ``name``, typed as the warehouse table, in this load."""
         target = session.table(quote_spark(name)).schema
-        frame = (
-            session.read.parquet(*paths)
-            .withColumn(
-                "_csc_sha",
-                F.regexp_extract(F.col("_metadata.file_path"), r"([0-9a-f]{64})/[^/]+$", 1),
-            )
-            .join(F.broadcast(place), "_csc_sha")
-            .withColumn("load_id", F.lit(read.load_id))
-        )
+        frame = session.read.parquet(*paths).withColumn("load_id", F.lit(read.load_id))
         columns = [F.col(f.name).cast(f.dataType).alias(f.name) for f in target.fields]
         return frame, columns
 
@@ -432,6 +434,7 @@ def _load_spark(
     for name in names:
         paths = [str(m["folder"] / f"{name}.parquet") for m in chosen if name in m["tables"]]
         frame, columns = rows_of(name, paths)
+        frame = frame.join(F.broadcast(place), FILE)
         ordinal = (F.col("_csc_place") * (1 << _FILE_SHIFT) + F.col(ROW)).alias(ORDINAL)
         staged = frame.select(*columns, ordinal)
         if name in COLUMNWISE:
