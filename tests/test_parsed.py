@@ -112,8 +112,9 @@ def test_parsing_again_or_in_shares_saves_each_file_once(tmp_path: Path) -> None
     returns = _returns(tmp_path)
     whole = parse([returns], tmp_path / "whole", PSEUDO, la_code="E10000011")
     again = parse([returns], tmp_path / "whole", PSEUDO, la_code="E10000011").to_json()
-    assert again["files"] == [] and len(again["already_loaded"]) == len(whole.saved)
-    assert "already parsed" in again["already_loaded"][0]["message"]
+    assert again["files"] == [] and len(again["already_parsed"]) == len(whole.saved)
+    assert "already parsed" in again["already_parsed"][0]["message"]
+    assert again["nothing_parsed"] is None
 
     shares = [
         parse([returns], tmp_path / "shared", PSEUDO, la_code="E10000011", part=(k, 3))

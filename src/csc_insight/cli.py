@@ -221,6 +221,8 @@ def _print_ingest(payload: dict[str, Any], title: str | None = None) -> None:
         out.print(f"[yellow]Quarantined[/] {n:,} row(s): {escape(reason)}")
     for done in payload.get("already_loaded", []):
         out.print(f"[green]Already loaded[/] {escape(done['message'])}")
+    for done in payload.get("already_parsed", []):
+        out.print(f"[green]Already parsed[/] {escape(done['message'])}")
     for failed in payload.get("failed", []):
         out.print(f"[red]Not loaded[/] {escape(failed['path'])}: {escape(failed['reason'])}")
     for skipped in payload.get("skipped", []):

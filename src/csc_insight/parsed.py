@@ -107,6 +107,7 @@ class ParseReport:
                 "Nothing was loaded", "Nothing was parsed"
             )
         payload["nothing_parsed"] = payload.pop("nothing_loaded")
+        payload["already_parsed"] = payload.pop("already_loaded")
         return payload
 
 
