@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -363,7 +363,7 @@ def commit_files(read: ReadFiles, warehouse: Warehouse) -> IngestReport:
     batch = build_batch(read)
     if batch.files:
         warehouse.commit_load(batch)
-    return ingest_report(read, quarantine_reasons(read), written=bool(batch.files))
+    return ingest_report(read, quarantine_reasons(read.files), written=bool(batch.files))
 
 
 def reconciliation(result: FileResult, dataset: str, counts: TableCount) -> FileTableReport:
@@ -401,10 +401,10 @@ def build_batch(read: ReadFiles) -> LoadBatch:
     return batch
 
 
-def quarantine_reasons(read: ReadFiles) -> dict[str, int]:
-    """Quarantined rows by kind of reason (quoted values removed), over every file."""
+def quarantine_reasons(files: Iterable[ReadFile]) -> dict[str, int]:
+    """Quarantined rows by kind of reason (quoted values removed), over ``files``."""
     reasons: Counter[str] = Counter()
-    for f in read.files:
+    for f in files:
         for _dataset, conformed in f.contributed:
             if conformed.quarantined:
                 reasons.update(reason_kinds(conformed.quarantine))

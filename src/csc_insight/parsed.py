@@ -49,8 +49,8 @@ from csc_insight.ingest import (
     TableCount,
     commit_files,
     ingest_report,
+    quarantine_reasons,
     read_files,
-    reason_kinds,
     reconciliation,
 )
 from csc_insight.privacy.options import PrivacyOptions
@@ -145,12 +145,15 @@ def parse(
     if part is not None:
         k, n = part
         wanted = lambda sha: int(sha[:12], 16) % n == k - 1  # noqa: E731
-    earlier = {m["sha256"]: (m["folder"], m["source_file"], m["parsed_at"]) for m in _saved(out)}
+    # A file saved before is reported as parsed "into" its folder (in the load id's place).
+    earlier = {
+        m["sha256"]: (str(m["folder"]), m["source_file"], m["parsed_at"]) for m in _saved(out)
+    }
     read = read_files(
         paths,
         pseudonymiser,
         load_id=UNLOADED,
-        earlier={sha: (str(f), name, at) for sha, (f, name, at) in earlier.items()},
+        earlier=earlier,
         la_code=la_code,
         collection_year=collection_year,
         progress=progress,
@@ -163,22 +166,9 @@ def parse(
             a.parsed_into = a.load_id
     fingerprint = key_fingerprint(pseudonymiser)
     saved = {str(f.result.path): str(_save(f, out, fingerprint)) for f in read.files}
-    return ParseReport(out, ingest_report(read, _reasons(read), written=False), saved)
-
-
-def _reasons(read: ReadFiles) -> dict[str, int]:
-    reasons: Counter[str] = Counter()
-    for f in read.files:
-        reasons.update(_file_reasons(f))
-    return dict(reasons)
-
-
-def _file_reasons(f: ReadFile) -> Counter[str]:
-    reasons: Counter[str] = Counter()
-    for _dataset, conformed in f.contributed:
-        if conformed.quarantined:
-            reasons.update(reason_kinds(conformed.quarantine))
-    return reasons
+    return ParseReport(
+        out, ingest_report(read, quarantine_reasons(read.files), written=False), saved
+    )
 
 
 def _save(f: ReadFile, out: Path, fingerprint: str) -> Path:
@@ -232,7 +222,7 @@ def _save(f: ReadFile, out: Path, fingerprint: str) -> Path:
                 for dataset, c in f.contributed
             ],
             "tables": rows_saved,
-            "quarantine_reasons": dict(_file_reasons(f)),
+            "quarantine_reasons": quarantine_reasons([f]),
         }
         (work / MANIFEST).write_text(json.dumps(manifest, indent=1))
         try:
