@@ -24,6 +24,7 @@ from engines import (
     EngineUnavailable,
     PostgresServer,
     Rows,
+    SparkConnectServer,
     load_rows,
     open_engine,
     start_spark,
@@ -126,3 +127,17 @@ def engine_with(engine: Warehouse) -> Callable[[Rows], Warehouse]:
         return engine
 
     return make
+
+
+@pytest.fixture(scope="session")
+def spark_connect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SparkConnectServer]:
+    """A local Spark Connect server (sc://127.0.0.1:PORT) for the whole test session."""
+    try:
+        server = SparkConnectServer(tmp_path_factory.mktemp("spark-connect"))
+        server.start()
+    except EngineUnavailable as exc:
+        pytest.fail(f"Cannot start Spark Connect for the tests: {exc}", pytrace=False)
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -18,6 +18,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -225,6 +226,84 @@ def start_spark(root: Path) -> Any:
     session.sql("SELECT 1").collect()
     session.conf.set("csc_insight.tests.startup_seconds", f"{time.monotonic() - started:.1f}")
     return session
+
+
+class SparkConnectServer:
+    """A local Spark Connect server (the one in the pyspark package) on a loopback port.
+
+    Started with ``spark-submit --class ...SparkConnectServer`` in its own process group and
+    stopped by that group's id, so nothing else on the machine is touched.
+    """
+
+    CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
+
+    def __init__(self, root: Path) -> None:
+        if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+            raise EngineUnavailable(
+                "Spark Connect needs Java (17 or 21) and none was found on PATH or in "
+                f"JAVA_HOME ({INSTALL_HINT})."
+            )
+        import pyspark
+
+        self.spark_home = Path(pyspark.__file__).parent
+        self.root = root
+        self.port = _free_port()
+        self.log = root / "connect-server.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"sc://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 180.0) -> None:
+        """Start the server and wait until it accepts connections (10 to 40 s)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        settings = {
+            "spark.connect.grpc.binding.address": "127.0.0.1",
+            "spark.connect.grpc.binding.port": str(self.port),
+            "spark.ui.enabled": "false",
+            "spark.driver.memory": "1g",
+            "spark.sql.shuffle.partitions": "2",
+            "spark.sql.adaptive.enabled": "false",
+            "spark.sql.warehouse.dir": str(self.root / "spark-warehouse"),
+            "spark.local.dir": str(self.root / "spark-local"),
+            "spark.driver.extraJavaOptions": f"-Dderby.system.home={self.root / 'derby'}",
+        }
+        command = [str(self.spark_home / "bin" / "spark-submit"), "--master", "local[2]"]
+        for key, value in settings.items():
+            command += ["--conf", f"{key}={value}"]
+        command += ["--class", self.CLASS, "--name", "csc-insight-tests-connect", "spark-internal"]
+        env = os.environ | {"SPARK_HOME": str(self.spark_home)}
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise EngineUnavailable(
+                    f"The Spark Connect server exited ({self.process.returncode}):\n"
+                    + self.log.read_text(errors="replace")[-3000:]
+                )
+            if "Spark Connect server started" in self.log.read_text(errors="replace"):
+                return
+            time.sleep(0.5)
+        self.stop()
+        raise EngineUnavailable(
+            f"The Spark Connect server did not start within {timeout:.0f} s:\n"
+            + self.log.read_text(errors="replace")[-3000:]
+        )
+
+    def stop(self) -> None:
+        """Stop the server's process group (spark-submit and its JVM)."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
 
 
 @contextmanager

@@ -184,8 +184,9 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _print_ingest(payload: dict[str, Any]) -> None:
-    title = f"Load {payload['load_id']}" if payload["load_id"] else "Nothing was written"
+def _print_ingest(payload: dict[str, Any], title: str | None = None) -> None:
+    if title is None:
+        title = f"Load {payload['load_id']}" if payload["load_id"] else "Nothing was written"
     table = RichTable(title=title)
     for column in ("file", "dataset", "table", "read", "loaded", "quarantined"):
         table.add_column(
@@ -220,10 +221,123 @@ def _print_ingest(payload: dict[str, Any]) -> None:
         out.print(f"[yellow]Quarantined[/] {n:,} row(s): {escape(reason)}")
     for done in payload.get("already_loaded", []):
         out.print(f"[green]Already loaded[/] {escape(done['message'])}")
+    for done in payload.get("already_parsed", []):
+        out.print(f"[green]Already parsed[/] {escape(done['message'])}")
     for failed in payload.get("failed", []):
         out.print(f"[red]Not loaded[/] {escape(failed['path'])}: {escape(failed['reason'])}")
     for skipped in payload.get("skipped", []):
         out.print(f"[yellow]Skipped[/] {escape(skipped['path'])}: {escape(skipped['reason'])}")
+
+
+@app.command()
+def parse(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to parse.")],
+    output: Annotated[
+        Path, typer.Option("--out", help="Folder to save the parsed files in (one folder each).")
+    ],
+    home: HomeOption = None,
+    la_code: Annotated[str | None, typer.Option(help="LA code, if the files don't say.")] = None,
+    collection_year: Annotated[
+        int | None, typer.Option(help="Year the return ends, e.g. 2025 for 2024-25.")
+    ] = None,
+    part: Annotated[
+        str | None,
+        typer.Option(
+            help="K/N: parse only the K-th of N shares of the files, so N processes or "
+            "machines given the same files parse each once (e.g. 2/8)."
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+    keep_lookup: Annotated[
+        bool | None,
+        typer.Option(
+            "--keep-lookup/--no-keep-lookup",
+            help="Also keep the re-identification lookup in this workspace, as ingest does.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Read files as ingest does (checks, pseudonyms, quarantine) and save them as Parquet.
+
+    Nothing is written to a warehouse: `csc-insight load OUT` loads the folder later, into
+    any engine, exactly as `ingest` would have loaded the files. Use the same workspace key
+    (pseudonymisation.key) on every machine that parses for one warehouse.
+    """
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        _fail(f"Cannot find {', '.join(missing)}.")
+    from csc_insight.parsed import parse as run_parse
+    from csc_insight.parsed import parse_part
+    from csc_insight.privacy.options import PrivacyOptions
+    from csc_insight.privacy.pseudonymise import Pseudonymiser, load_or_create_key
+
+    home_dir = settings.home(home)
+    privacy = PrivacyOptions.from_settings(home_dir, keep_lookup=keep_lookup)
+    with progress_bar(enabled=not as_json) as progress:
+        report = run_parse(
+            paths,
+            output,
+            Pseudonymiser(load_or_create_key(home_dir)),
+            la_code=la_code,
+            collection_year=collection_year,
+            progress=progress,
+            privacy=privacy,
+            part=parse_part(part) if part else None,
+        )
+    payload = report.to_json()
+    if as_json:
+        out.print_json(json.dumps(payload))
+    else:
+        _print_ingest(payload | {"load_id": None}, title=f"Parsed into {output}")
+    if payload["nothing_parsed"]:
+        console.print(f"[bold red]Error:[/] {escape(payload['nothing_parsed'])}")
+        raise typer.Exit(1)
+
+
+@app.command()
+def load(
+    folders: Annotated[list[Path], typer.Argument(help="Folders `csc-insight parse` wrote.")],
+    home: HomeOption = None,
+    backend: BackendOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the load report as JSON.")] = False,
+) -> None:
+    """Load parsed folders into the warehouse, as ingest would have loaded the files.
+
+    On Spark the Parquet files are read by Spark itself, so they must be where the cluster
+    can read them (a shared file system or object store).
+    """
+    missing = [str(p) for p in folders if not p.exists()]
+    if missing:
+        _fail(f"Cannot find {', '.join(missing)}.")
+    from csc_insight.errors import InputError
+    from csc_insight.parsed import load_parsed
+    from csc_insight.privacy.pseudonymise import KEY_FILE, Pseudonymiser, load_or_create_key
+
+    home_dir = settings.home(home)
+    if not (home_dir / KEY_FILE).exists():
+        # Parsed rows carry pseudonyms made with the parsing workspace's key; a warehouse
+        # must keep one key, or the same child would get two pseudonyms.
+        raise InputError(
+            f"This workspace ({home_dir}) has no pseudonymisation key: copy the {KEY_FILE} "
+            "of the workspace that parsed these files into it, then load again (the warehouse "
+            "must keep the key its pseudonyms were made with)."
+        )
+    home_dir, warehouse = _open_warehouse(home, backend)
+    with warehouse, progress_bar(enabled=not as_json) as progress:
+        report = load_parsed(
+            folders,
+            warehouse,
+            key=Pseudonymiser(load_or_create_key(home_dir)),
+            progress=progress,
+        )
+    payload = report.to_json()
+    if as_json:
+        out.print_json(json.dumps(payload))
+    else:
+        _print_ingest(payload)
+    if payload["nothing_loaded"]:
+        console.print(f"[bold red]Error:[/] {escape(payload['nothing_loaded'])}")
+        raise typer.Exit(1)
 
 
 @app.command()

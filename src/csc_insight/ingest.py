@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -105,8 +105,15 @@ class AlreadyLoaded:
     load_id: str
     loaded_at: datetime | None
     same_as: str
+    # Set when the earlier copy was parsed into this folder rather than loaded.
+    parsed_into: str | None = None
 
     def sentence(self) -> str:
+        if self.loaded_at is not None and self.parsed_into is not None:
+            return (
+                f"{self.path}: already parsed on {self.loaded_at:%d/%m/%Y at %H:%M} into "
+                f"{self.parsed_into} (as {self.same_as}); it was not parsed again."
+            )
         if self.loaded_at is None:
             return (
                 f"{self.path}: has the same content as {self.same_as} in this load; "
@@ -185,6 +192,32 @@ class IngestReport:
         }
 
 
+@dataclass
+class ReadFile:
+    """One file after reading and conforming: what it feeds, ready to commit or to save."""
+
+    result: FileResult
+    contributed: list[tuple[str, Conformed]]
+    # Where the file comes in a load (load_order): Annex A last, oldest return first.
+    order: tuple[bool, int, str]
+
+
+@dataclass
+class ReadFiles:
+    """Phase one of a load: every file read and conformed, nothing written yet.
+
+    ``files`` are in load order (oldest collection year first), the order the commit needs
+    so that, within a load, the newer return wins.
+    """
+
+    load_id: str
+    started: datetime
+    files: list[ReadFile]
+    skipped: list[tuple[Path, str]]
+    failed: list[tuple[Path, str]]
+    already: list[AlreadyLoaded]
+
+
 def ingest(
     paths: list[Path],
     warehouse: Warehouse,
@@ -200,11 +233,48 @@ def ingest(
     ``privacy`` sets how much detail is kept (dates of birth, postcodes) and whether the
     re-identification lookup is written; by default, everything as the model describes it.
     """
+    report = progress or (lambda _message, _fraction: None)
+    read = read_files(
+        paths,
+        pseudonymiser,
+        load_id=warehouse.new_load_id(),
+        earlier=warehouse.loaded_files(),
+        la_code=la_code,
+        collection_year=collection_year,
+        progress=report,
+        privacy=privacy,
+    )
+    report("Saving to the warehouse", 0.99)
+    done = commit_files(read, warehouse)
+    report("Done", 1.0)
+    return done
+
+
+def read_files(
+    paths: list[Path],
+    pseudonymiser: Pseudonymiser,
+    *,
+    load_id: str,
+    earlier: Mapping[str, tuple[str, str, datetime | None]],
+    la_code: str | None = None,
+    collection_year: int | None = None,
+    progress: Progress | None = None,
+    privacy: PrivacyOptions | None = None,
+    wanted: Callable[[str], bool] | None = None,
+    context_from_all: bool = False,
+) -> ReadFiles:
+    """Phase one: detect, read, conform and pseudonymise every file under ``paths``.
+
+    ``earlier`` maps the SHA-256 of content already loaded (or saved) to (load id, file name,
+    when), so such files are not read again; ``wanted`` (by SHA-256) picks this process's
+    share of the files when several parse the same list. With ``context_from_all``, the
+    authority, collection years and names come from every file given, read now or not, so
+    every share (and every re-run) agrees on them.
+    """
     options = privacy or PrivacyOptions()
     lookup = LookupCollector() if options.reidentification_lookup else None
     report = progress or (lambda _message, _fraction: None)
     started = datetime.now(UTC)
-    load_id = warehouse.new_load_id()
     found = walk([Path(p) for p in paths])
     report(f"Looking at {len(found)} file(s)", 0.0)
 
@@ -213,8 +283,8 @@ def ingest(
     failed: list[tuple[Path, str]] = []
     already: list[AlreadyLoaded] = []
     hashes: dict[Path, str] = {}
-    earlier = warehouse.loaded_files()
     seen: dict[str, Path] = {}
+    context: list[tuple[Detection, Path]] = []
     for path, root in found:
         try:
             d = detect(path)
@@ -224,7 +294,10 @@ def ingest(
             continue
         if not d.recognised:
             skipped.append((path, d.reason or "not recognised"))
-        elif sha in earlier:
+            continue
+        if sha not in seen:
+            context.append((d, root))
+        if sha in earlier:
             previous = earlier[sha]
             already.append(AlreadyLoaded(path, previous[0], previous[2], previous[1]))
         elif sha in seen:
@@ -234,21 +307,19 @@ def ingest(
             hashes[path] = sha
             detections.append((d, root))
 
-    default_la = _default_la(detections, la_code)
-    years = _collection_years(detections, collection_year)
-    names = _source_names(detections)
+    if not context_from_all:
+        context = detections
+    default_la = _default_la(context, la_code)
+    years = _collection_years(context, collection_year)
+    names = _source_names(context)
+    if wanted is not None:
+        detections = [(d, root) for d, root in detections if wanted(hashes[d.path])]
     # Oldest return first: within a load the last row for a key wins. Annex A workbooks
     # last, so their records can be linked to the referrals of the CIN census files.
-    detections.sort(
-        key=lambda dr: (dr[0].dataset == ANNEX_A, years.get(dr[0].path) or 0, str(dr[0].path))
-    )
+    detections.sort(key=lambda dr: load_order(years.get(dr[0].path), dr[0].path, dr[0].dataset))
     referrals: dict[str, annex_a.Referrals] = defaultdict(annex_a.Referrals)
 
-    batch = LoadBatch(load_id=load_id, started_at=started)
-    results: list[FileResult] = []
-    # The count each reconciliation row of the batch adds to (for the superseded counts).
-    counted: list[TableCount] = []
-    reasons: dict[str, int] = defaultdict(int)
+    files: list[ReadFile] = []
     for i, (d, _root) in enumerate(detections):
         report(f"Reading {d.path.name} ({d.dataset})", i / max(len(detections), 1))
         file_la = _file_la(d, la_code, default_la)
@@ -271,57 +342,107 @@ def ingest(
             result.notes.append(
                 "The file has a header row but no data rows: there was nothing to load."
             )
-        for dataset, conformed in contributed:
+        for _dataset, conformed in contributed:
             count = result.tables.setdefault(conformed.table, TableCount(conformed.table))
             count.read += conformed.read
             count.loaded += conformed.loaded
             count.quarantined += conformed.quarantined
-            batch.files.append(
-                FileTableReport(
-                    source_file=result.source_file,
-                    content_sha256=result.sha256,
-                    dataset=dataset,
-                    target_table=conformed.table,
-                    collection_year=result.collection_year,
-                    read=conformed.read,
-                    loaded=conformed.loaded,
-                    quarantined=conformed.quarantined,
-                )
-            )
-            counted.append(count)
-            batch.add(
-                conformed.table,
-                conformed.rows,
-                part=len(batch.files) - 1,
-                gives_way=d.dataset == ANNEX_A,
-            )
-            if conformed.quarantined:
-                batch.quarantine.append(conformed.quarantine)
-                for reason, n in _reason_kinds(conformed.quarantine).items():
-                    reasons[reason] += n
-        results.append(result)
+        order = load_order(years.get(d.path), d.path, d.dataset)
+        files.append(ReadFile(result, contributed, order))
 
     if lookup is not None and options.home is not None:
         # Written before the load commits: a lookup entry without rows is harmless, rows an
         # analyst cannot re-identify after asking for the lookup are not.
         lookup.write(options.home, pseudonymiser)
-    report("Saving to the warehouse", 0.99)
+    return ReadFiles(load_id, started, files, skipped, failed, already)
+
+
+def load_order(
+    collection_year: int | None, path: Path | str, dataset: str | None
+) -> tuple[bool, int, str]:
+    """Where a file comes in a load: oldest return first, so the newest wins a key; Annex A
+    workbooks after every return, whose referrals they link to."""
+    return (dataset == ANNEX_A, collection_year or 0, str(path))
+
+
+def commit_files(read: ReadFiles, warehouse: Warehouse) -> IngestReport:
+    """Phase two: write what phase one read as one load, and report it."""
+    batch = build_batch(read)
     if batch.files:
         warehouse.commit_load(batch)
-        for count, file_table in zip(counted, batch.files, strict=True):
-            count.superseded += file_table.superseded
-        for result in results:
-            note = _superseded_note(result)
-            if note:
-                result.notes.append(note)
-    report("Done", 1.0)
+        record_superseded(read, batch)
+    return ingest_report(read, quarantine_reasons(read.files), written=bool(batch.files))
+
+
+def reconciliation(result: FileResult, dataset: str, counts: TableCount) -> FileTableReport:
+    """The load_files row of one file and one table it feeds."""
+    return FileTableReport(
+        source_file=result.source_file,
+        content_sha256=result.sha256,
+        dataset=dataset,
+        target_table=counts.table,
+        collection_year=result.collection_year,
+        read=counts.read,
+        loaded=counts.loaded,
+        quarantined=counts.quarantined,
+    )
+
+
+def build_batch(read: ReadFiles) -> LoadBatch:
+    """The load's batch: rows in load order, quarantine and the per-file reconciliation.
+
+    Each table's rows carry the index of their reconciliation row (``part``), so the commit
+    can count the rows that gave way to a newer return already loaded.
+    """
+    batch = LoadBatch(load_id=read.load_id, started_at=read.started)
+    for f in read.files:
+        for dataset, conformed in f.contributed:
+            counts = TableCount(
+                conformed.table, conformed.read, conformed.loaded, conformed.quarantined
+            )
+            batch.files.append(reconciliation(f.result, dataset, counts))
+            batch.add(
+                conformed.table,
+                conformed.rows,
+                part=len(batch.files) - 1,
+                gives_way=f.result.dataset == ANNEX_A,
+            )
+            if conformed.quarantined:
+                batch.quarantine.append(conformed.quarantine)
+    return batch
+
+
+def record_superseded(read: ReadFiles, batch: LoadBatch) -> None:
+    """After the commit: each file's rows that gave way to a newer return, and a note."""
+    parts = iter(batch.files)
+    for f in read.files:
+        for _dataset, conformed in f.contributed:
+            f.result.tables[conformed.table].superseded += next(parts).superseded
+    for f in read.files:
+        note = _superseded_note(f.result)
+        if note:
+            f.result.notes.append(note)
+
+
+def quarantine_reasons(files: Iterable[ReadFile]) -> dict[str, int]:
+    """Quarantined rows by kind of reason (quoted values removed), over ``files``."""
+    reasons: Counter[str] = Counter()
+    for f in files:
+        for _dataset, conformed in f.contributed:
+            if conformed.quarantined:
+                reasons.update(reason_kinds(conformed.quarantine))
+    return dict(reasons)
+
+
+def ingest_report(read: ReadFiles, reasons: dict[str, int], *, written: bool) -> IngestReport:
+    """The reconciliation of a load that phase one read (``written``: a load was committed)."""
     return IngestReport(
-        load_id if batch.files else None,
-        results,
-        skipped,
-        dict(reasons),
-        failed=failed,
-        already_loaded=already,
+        read.load_id if written else None,
+        [f.result for f in read.files],
+        read.skipped,
+        reasons,
+        failed=read.failed,
+        already_loaded=read.already,
     )
 
 
@@ -600,7 +721,7 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _reason_kinds(quarantine: pa.Table) -> dict[str, int]:
+def reason_kinds(quarantine: pa.Table) -> dict[str, int]:
     """Quarantine reasons with quoted values removed, counted by kind."""
     reasons = quarantine.column("reason").combine_chunks()
     kinds = pc.value_counts(pc.replace_substring_regex(reasons, r" '[^']*'", ""))

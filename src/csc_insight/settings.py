@@ -29,7 +29,9 @@ SETTINGS: tuple[Setting, ...] = (
         "CSC_INSIGHT_BACKEND",
         "",
         "Warehouse URL: duckdb:///path/file.duckdb (default: warehouse.duckdb in the "
-        "workspace), postgres://user:pass@host/db, or pyspark (a local Spark session).",
+        "workspace), postgres://user:pass@host/db, pyspark (a local Spark session), "
+        "pyspark://spark://host:7077 (a Spark cluster's master) or sc://host:15002 (a Spark "
+        "Connect server); see docs/engines.md.",
     ),
     Setting(
         "suppression_threshold",

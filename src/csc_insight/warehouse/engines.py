@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl
 
 import ibis
@@ -37,9 +40,10 @@ ENGINES: tuple[Engine, ...] = (
     ),
     Engine(
         "pyspark",
-        ("pyspark", "spark"),
+        ("pyspark", "spark", "sc"),
         "pyspark",
-        "A Spark session (local[N] or a cluster): regional or national pooling.",
+        "A Spark session (local[N], a cluster's master, or a Spark Connect server sc://): "
+        "regional or national pooling.",
     ),
 )
 
@@ -78,10 +82,11 @@ def connect(url: str) -> BaseBackend:
         if engine.name == "postgres":
             return ibis.connect(url.replace("postgresql://", "postgres://", 1))
         return _connect_spark(url)
-    except ModuleNotFoundError as exc:
+    except ImportError as exc:  # PySpark reports Spark Connect's missing packages this way
+        missing = exc.name or str(exc)
         raise ConfigError(
             f"The {engine.name} engine needs extra packages: pip install "
-            f"'csc-insight[{engine.extra}]' ({exc.name} is missing)."
+            f"'csc-insight[{engine.extra}]' ({missing} is missing)."
         ) from exc
 
 
@@ -105,11 +110,81 @@ def spark_settings(url: str) -> tuple[str, dict[str, str]]:
     return master, settings
 
 
+def is_spark_connect(url: str) -> bool:
+    """Whether ``url`` names a Spark Connect server (``sc://host:15002``)."""
+    return url.lower().startswith("sc://")
+
+
 def _connect_spark(url: str) -> BaseBackend:
     from pyspark.sql import SparkSession
 
+    if is_spark_connect(url):
+        return _connect_spark_connect(url)
     master, settings = spark_settings(url)
     builder = SparkSession.builder.master(master).appName("csc-insight")
     for key, value in settings.items():
         builder = builder.config(key, value)
     return ibis.pyspark.connect(builder.getOrCreate())
+
+
+def _connect_spark_connect(url: str) -> BaseBackend:
+    """A session on a Spark Connect server: the URL goes to PySpark as it is.
+
+    ``sc://host:port/;token=...;use_ssl=true`` carries Spark Connect's own parameters. The
+    server owns its settings (UI, warehouse, catalog); the session's time zone is set to UTC
+    as for every other engine, as dates and times are kept without one.
+    """
+    from pyspark.sql import SparkSession
+
+    # Ibis passes verifySchema when it sends rows; Spark Connect ignores it and says so on
+    # every call, which is noise to an analyst.
+    warnings.filterwarnings("ignore", message="'verifySchema' is ignored", category=UserWarning)
+    _check_reachable(url)
+    try:
+        session = SparkSession.builder.remote(url).getOrCreate()
+        session.conf.set("spark.sql.session.timeZone", "UTC")
+    except ImportError:
+        raise
+    except Exception as exc:  # gRPC's own errors are long and not the user's vocabulary
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ConfigError(
+            f"Could not reach the Spark Connect server at {url}: is it running, and is the "
+            f"port right? ({reason[:300]})"
+        ) from exc
+    return _spark_connect_backend().connect(session)
+
+
+def _check_reachable(url: str) -> None:
+    """Fail at once when nothing listens at the URL's port (the client retries for minutes)."""
+    netloc = url.split("://", 1)[1].split("/", 1)[0]
+    host, _, port = netloc.rpartition(":") if ":" in netloc else (netloc, "", "")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port or 15002)), timeout=10):
+            return
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"Could not reach the Spark Connect server at {url}: is it running, and is the "
+            f"port right? ({exc})"
+        ) from exc
+
+
+def _spark_connect_backend() -> BaseBackend:
+    """Ibis's PySpark backend, sending in-memory tables to Spark Connect as Arrow.
+
+    Ibis turns an in-memory table (validation findings, the working-day calendar) into pandas
+    before handing it to Spark, a workaround for PySpark before 4.0. Under pandas 3 Spark
+    Connect's pandas conversion then fails on Arrow-backed text columns ("TypeError: Cannot
+    convert pyarrow.lib.ChunkedArray to pyarrow.lib.Array"); PySpark 4 takes Arrow as it is.
+    """
+    from ibis.backends.pyspark import Backend
+
+    # Loading the backend through Ibis is what registers its options (ibis.options.pyspark),
+    # which its compiler reads; importing the class alone does not.
+    ibis.load_backend("pyspark")
+
+    class SparkConnectBackend(Backend):  # type: ignore[misc]
+        def _register_in_memory_table(self, op: Any) -> None:
+            rows = op.data.to_pyarrow(op.schema)
+            self._session.createDataFrame(rows).createOrReplaceTempView(op.name)
+
+    return SparkConnectBackend()

@@ -44,7 +44,9 @@ Quote = Callable[[str], str]
 Superseded = dict[int, int]
 # (table, staged rows with the SOURCE_EXTRAS) and what a load appends once they are written.
 Upserts = Sequence[tuple[Table, pa.Table]]
-Appends = Callable[[Superseded], Sequence[tuple[Table, pa.Table]]]
+# Spark can also be given DataFrames (Any: pyspark is an optional dependency).
+SparkUpserts = Sequence[tuple[Table, Any]]
+Appends = Callable[[Superseded], Sequence[tuple[Table, Any]]]
 
 # These tables are fed by several datasets that each know part of a record (the CIN census
 # knows a child's disability, a local extract the locality; AD1 and placed_for_adoption each
@@ -296,17 +298,20 @@ def _spark_scratch(session: Any) -> Iterator[tuple[str, list[str], list[str]]]:
             session.sql(f"DROP TABLE IF EXISTS {quote_spark(name)}")
 
 
-def load_spark(session: Any, upserts: Upserts, appends: Appends) -> None:
+def load_spark(session: Any, upserts: Upserts | SparkUpserts, appends: Appends) -> None:
     """Write a load to Spark: stage every table's next content, then overwrite (not atomic).
 
-    ``appends`` is given the superseded counts once every table's next content is staged.
+    Rows are Arrow tables, or Spark DataFrames (a parsed folder read where it lies) that
+    already carry ``ORDINAL``. ``appends`` is given the superseded counts once every table's
+    next content is staged.
     """
     superseded: Superseded = {}
     with _spark_scratch(session) as (prefix, views, tables):
 
-        def stage(name: str, rows: pa.Table) -> str:
+        def stage(name: str, rows: pa.Table | Any) -> str:
             view = f"{prefix}_in_{name}"
-            session.createDataFrame(rows).createOrReplaceTempView(view)
+            frame = session.createDataFrame(rows) if isinstance(rows, pa.Table) else rows
+            frame.createOrReplaceTempView(view)
             views.append(view)
             return view
 
@@ -318,7 +323,8 @@ def load_spark(session: Any, upserts: Upserts, appends: Appends) -> None:
         # 1. Compute each upserted table's next content; a failure here changes nothing.
         nexts: list[tuple[Table, str]] = []
         for t, rows in upserts:
-            sql = UpsertSql(t, stage(t.name, with_ordinal(rows)), quote_spark)
+            staged = with_ordinal(rows) if isinstance(rows, pa.Table) else rows
+            sql = UpsertSql(t, stage(t.name, staged), quote_spark)
             prepared = ""
             if sql.ranked:
                 prepared = scratch_table(f"{prefix}_prep_{t.name}", sql.prepared())
@@ -328,7 +334,9 @@ def load_spark(session: Any, upserts: Upserts, appends: Appends) -> None:
             scratch_table(next_table, sql.next_content(prepared))
             nexts.append((t, next_table))
         staged_appends = [
-            (t, stage(t.name, rows)) for t, rows in appends(superseded) if rows.num_rows
+            (t, stage(t.name, rows))
+            for t, rows in appends(superseded)
+            if not isinstance(rows, pa.Table) or rows.num_rows
         ]
 
         # 2. Overwrite and append. Not atomic: Spark has no multi-table transactions.
