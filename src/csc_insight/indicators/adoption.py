@@ -7,10 +7,11 @@ from datetime import timedelta
 import ibis
 
 from csc_insight.indicators.cla import episodes
-from csc_insight.indicators.expressions import days_between, during
+from csc_insight.indicators.expressions import days_between
 from csc_insight.indicators.periods import Period
 from csc_insight.indicators.registry import (
     Indicator,
+    InPeriod,
     Polarity,
     Statistic,
     Tables,
@@ -81,7 +82,7 @@ def scorecard_window(period: Period) -> tuple[object, object]:
 
 
 @register
-class ChildrenAdopted(Indicator):
+class ChildrenAdopted(InPeriod):
     """Children adopted in the period."""
 
     id = "adoption.adopted"
@@ -93,10 +94,11 @@ class ChildrenAdopted(Indicator):
     dfe_table = "cla_ceased"
     per_child = True
     age_at = "dec"
+    dates = ("dec",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         e = episodes(t)
-        return e.filter(e.rec.isin(ADOPTED) & during(e.dec, period))
+        return e.filter(e.rec.isin(ADOPTED))
 
 
 @register

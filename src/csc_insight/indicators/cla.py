@@ -9,6 +9,7 @@ import ibis
 from csc_insight.indicators.dimensions import age_in_years
 from csc_insight.indicators.expressions import (
     SHORT_BREAK_LEGAL_STATUSES,
+    Span,
     during,
     open_at,
     overlaps,
@@ -16,6 +17,7 @@ from csc_insight.indicators.expressions import (
 from csc_insight.indicators.periods import Period
 from csc_insight.indicators.registry import (
     Indicator,
+    InPeriod,
     Polarity,
     Statistic,
     Tables,
@@ -42,22 +44,24 @@ def looked_after_at(t: Tables, day: object) -> ibis.Table:
     return e.filter(open_at(e.decom, e.dec, day))
 
 
-def _one_per_child(e: ibis.Table, order_by: list[Any]) -> ibis.Table:
-    """The first episode of each child in the given order."""
-    window = ibis.window(group_by=[e.la_code, e.child_id], order_by=order_by)
+def _one_per_child(e: ibis.Table, order_by: list[Any], keys: list[str]) -> ibis.Table:
+    """The first episode of each child (in each group of ``keys``) in the given order."""
+    window = ibis.window(group_by=[*keys, "la_code", "child_id"], order_by=order_by)
     e = e.mutate(_occasion=ibis.row_number().over(window))
     return e.filter(e._occasion == 0).drop("_occasion")
 
 
-class _LookedAfterAt31March(Indicator):
+class _LookedAfterAt31March(InPeriod):
     """Children looked after at the end of the period."""
 
     tables: ClassVar[tuple[str, ...]] = ("cla_episodes",)
     dfe_table = "cla_number_and_rate_per_10k_children"
     per_child = True
+    span = Span.OPEN_AT_END
+    dates = ("decom", "dec")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        return looked_after_at(t, period.end)
+    def candidates(self, t: Tables) -> ibis.Table:
+        return episodes(t)
 
 
 @register
@@ -91,7 +95,7 @@ class LookedAfterRate(_LookedAfterAt31March):
 
 
 @register
-class ChildrenStartedToBeLookedAfter(Indicator):
+class ChildrenStartedToBeLookedAfter(InPeriod):
     """Children who started to be looked after in the period."""
 
     id = "cla.started"
@@ -106,16 +110,19 @@ class ChildrenStartedToBeLookedAfter(Indicator):
     dfe_table = "cla_number_and_rate_per_10k_children"
     per_child = True
     age_at = "decom"
+    dates = ("decom",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         e = episodes(t)
-        e = e.filter((e.rne == "S") & during(e.decom, period))
+        return e.filter(e.rne == "S")
+
+    def within(self, records: ibis.Table, keys: list[str]) -> ibis.Table:
         # DfE counts only the first occasion a child started in the year (ages are then).
-        return _one_per_child(e, [e.decom])
+        return _one_per_child(records, [records.decom], keys)
 
 
 @register
-class ChildrenCeasedToBeLookedAfter(Indicator):
+class ChildrenCeasedToBeLookedAfter(InPeriod):
     """Children who ceased to be looked after in the period."""
 
     id = "cla.ceased"
@@ -130,12 +137,15 @@ class ChildrenCeasedToBeLookedAfter(Indicator):
     dfe_table = "cla_number_and_rate_per_10k_children"
     per_child = True
     age_at = "dec"
+    dates = ("dec",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         e = episodes(t)
-        e = e.filter(during(e.dec, period) & ~e.rec.fill_null("").isin(STILL_IN_CARE))
+        return e.filter(~e.rec.fill_null("").isin(STILL_IN_CARE))
+
+    def within(self, records: ibis.Table, keys: list[str]) -> ibis.Table:
         # DfE counts only the last occasion a child ceased in the year (ages are then).
-        return _one_per_child(e, [e.dec.desc(), e.decom.desc()])
+        return _one_per_child(records, [records.dec.desc(), records.decom.desc()], keys)
 
 
 class _PerChildAt31March(Indicator):
@@ -212,7 +222,7 @@ class LongTermStability(_PerChildAt31March):
 
 
 @register
-class PlacedOver20Miles(_PerChildAt31March):
+class PlacedOver20Miles(InPeriod):
     """Share of children looked after at 31 March placed more than 20 miles from home."""
 
     id = "cla.placed_20_miles_pct"
@@ -225,10 +235,13 @@ class PlacedOver20Miles(_PerChildAt31March):
     unit = Unit.PERCENT
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
+    tables = ("cla_episodes",)
     dfe_table = "la_cla_during_year_new_placements"
+    span = Span.OPEN_AT_END
+    dates = ("decom", "dec")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        e = looked_after_at(t, period.end)
+    def candidates(self, t: Tables) -> ibis.Table:
+        e = episodes(t)
         e = e.filter(e.placement_distance_miles.notnull())
         return e.mutate(hit=e.placement_distance_miles > DISTANT_MILES)
 

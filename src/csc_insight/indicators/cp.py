@@ -6,15 +6,10 @@ from typing import ClassVar
 
 import ibis
 
-from csc_insight.indicators.expressions import (
-    during,
-    open_at,
-    previous_in_series,
-    with_working_days,
-)
+from csc_insight.indicators.expressions import Span, previous_in_series, with_working_days
 from csc_insight.indicators.periods import Period
 from csc_insight.indicators.registry import (
-    Indicator,
+    InPeriod,
     Polarity,
     Statistic,
     Tables,
@@ -23,16 +18,17 @@ from csc_insight.indicators.registry import (
 )
 
 
-class _PlansAt31March(Indicator):
+class _PlansAt31March(InPeriod):
     """Children on a plan at the end of the period."""
 
     tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
     dfe_table: ClassVar[str | None] = "d1"
     per_child = True
+    span = Span.OPEN_AT_END
+    dates = ("start_date", "end_date")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = t.cp_plans
-        return p.filter(open_at(p.start_date, p.end_date, period.end))
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.cp_plans
 
 
 @register
@@ -62,17 +58,18 @@ class PlanRate(_PlansAt31March):
     tables = ("cp_plans", "population")
 
 
-class _PlansStarting(Indicator):
+class _PlansStarting(InPeriod):
     """Plans that started in the period, with the child's previous plan."""
 
     tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
     dfe_table = "d3"
     age_at = "start_date"
+    dates = ("start_date",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
+        # The previous plan may be before the period: found before plans are placed in it.
         p = previous_in_series(t.cp_plans, "start_date", "end_date", "previous_end", "plan_id")
-        p = previous_in_series(p, "start_date", "start_date", "previous_start", "plan_id")
-        return p.filter(during(p.start_date, period))
+        return previous_in_series(p, "start_date", "start_date", "previous_start", "plan_id")
 
 
 @register
@@ -101,8 +98,8 @@ class RepeatPlans(_PlansStarting):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        p = super().candidates(t)
         return p.mutate(hit=p.previous_start.notnull() | (p.previous_plans.fill_null(0) > 0))
 
 
@@ -120,24 +117,24 @@ class RepeatPlansWithinTwoYears(_PlansStarting):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        p = super().candidates(t)
         within = p.previous_end.notnull() & (
             p.previous_end + ibis.interval(years=2) >= p.start_date
         )
         return p.mutate(hit=within)
 
 
-class _PlansEnding(Indicator):
+class _PlansEnding(InPeriod):
     """Plans that ended in the period."""
 
     tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
     dfe_table = "d4"
     age_at = "end_date"
+    dates = ("end_date",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = t.cp_plans
-        return p.filter(during(p.end_date, period))
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.cp_plans
 
 
 @register
@@ -165,8 +162,8 @@ class PlansEndedAfterTwoYears(_PlansEnding):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        p = super().candidates(t)
         return p.mutate(hit=p.start_date + ibis.interval(years=2) <= p.end_date)
 
 

@@ -2,17 +2,46 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from functools import cached_property
+from typing import Protocol
+
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from csc_insight.indicators.periods import Period
 from csc_insight.indicators.workdays import calendar
+
+# Columns that tie a record to its period when many periods are computed at once.
+PERIOD_KEY = "_period"  # the period's position in the series
+PERIOD_END = "_period_end"  # its last day (ages "at the period end" are taken on it)
+_PERIOD_START = "_period_start"
+
+
+class Bounds(Protocol):
+    """A period's first and last day: dates, or the columns of a periods table."""
+
+    @property
+    def start(self) -> ir.DateValue | date: ...
+
+    @property
+    def end(self) -> ir.DateValue | date: ...
+
+
+@dataclass(frozen=True)
+class _Columns:
+    start: ir.DateValue
+    end: ir.DateValue
+
 
 # Children looked after only under a series of short breaks are excluded from DfE's figures.
 SHORT_BREAK_LEGAL_STATUSES = ("V3", "V4")
 
 
-def during(column: ir.DateValue, period: Period) -> ir.BooleanValue:
+def during(column: ir.DateValue, period: Bounds) -> ir.BooleanValue:
     """The date falls within the period."""
     return column.between(period.start, period.end)
 
@@ -22,7 +51,7 @@ def open_at(start: ir.DateValue, end: ir.DateValue, day: object) -> ir.BooleanVa
     return (start <= day) & (end.isnull() | (end > day))
 
 
-def overlaps(start: ir.DateValue, end: ir.DateValue, period: Period) -> ir.BooleanValue:
+def overlaps(start: ir.DateValue, end: ir.DateValue, period: Bounds) -> ir.BooleanValue:
     """Something open at any point of the period."""
     return (start <= period.end) & (end.isnull() | (end >= period.start))
 
@@ -57,3 +86,67 @@ def previous_in_series(
     order_by = [table[order]] + ([table[tie]] if tie else [])
     window = ibis.window(group_by=[table.la_code, table.child_id], order_by=order_by)
     return table.mutate(**{name: table[column].lag().over(window)})
+
+
+class Span(StrEnum):
+    """How a record's dates place it in a period."""
+
+    DATED = "dated"  # its one date falls within the period (a referral received)
+    OPEN_AT_END = "open_at_end"  # open on the period's last day (looked after at 31 March)
+    OVERLAPS = "overlaps"  # open at any point of the period (children helped)
+
+
+def in_period(
+    table: ibis.Table, span: Span, dates: tuple[str, ...], period: Bounds
+) -> ir.BooleanValue:
+    """Whether a row of ``table`` belongs to the period, by its ``dates`` column(s).
+
+    The one test both for a single period (dates) and for a series of periods (the columns of
+    a periods table joined to the rows), so a batched series selects exactly the rows each
+    period selects on its own.
+    """
+    if span is Span.DATED:
+        return during(table[dates[0]], period)
+    if span is Span.OPEN_AT_END:
+        return open_at(table[dates[0]], table[dates[1]], period.end)
+    return overlaps(table[dates[0]], table[dates[1]], period)
+
+
+@dataclass(frozen=True)
+class PeriodSeries:
+    """Several periods computed together: a small table of them, joined to the records.
+
+    Each record of a period carries ``PERIOD_KEY`` (the period's position here) and
+    ``PERIOD_END``; a record of several periods (a child looked after at the end of two
+    months) appears once per period.
+    """
+
+    periods: tuple[Period, ...]
+
+    @cached_property
+    def table(self) -> ibis.Table:
+        """The periods as a table (one per series: the engine registers it once)."""
+        return ibis.memtable(
+            pa.table(
+                {
+                    PERIOD_KEY: pa.array(range(len(self.periods)), pa.int64()),
+                    _PERIOD_START: pa.array([p.start for p in self.periods], pa.date32()),
+                    PERIOD_END: pa.array([p.end for p in self.periods], pa.date32()),
+                }
+            )
+        )
+
+    def tag(self, position: int) -> dict[str, ir.Value]:
+        """The period columns as literals, for one period's own records."""
+        return {
+            PERIOD_KEY: ibis.literal(position, type="int64"),
+            PERIOD_END: ibis.literal(self.periods[position].end, type="date"),
+        }
+
+    def assign(self, table: ibis.Table, span: Span, dates: tuple[str, ...]) -> ibis.Table:
+        """Each row of ``table`` once for every period it belongs to (one join)."""
+        p = self.table
+        joined = table.join(
+            p, in_period(table, span, dates, _Columns(p[_PERIOD_START], p[PERIOD_END]))
+        )
+        return joined.drop(_PERIOD_START)

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import ibis
 
+from csc_insight.indicators.expressions import PERIOD_END, PERIOD_KEY, PeriodSeries, Span, in_period
 from csc_insight.indicators.periods import Period
 from csc_insight.warehouse.store import Warehouse
 
@@ -90,6 +91,52 @@ class Indicator:
     def records(self, t: Tables, period: Period) -> ibis.Table:
         """The records the figure is made of: la_code, child_id, and hit or value if needed."""
         raise NotImplementedError
+
+    def series_records(self, t: Tables, series: PeriodSeries) -> ibis.Table:
+        """The records of every period of ``series``, each with its period's columns.
+
+        This general way unions each period's own ``records``: always the same records, but
+        a scan (and a query plan) per period. ``InPeriod`` indicators place their records in
+        periods with one join instead.
+        """
+        parts = [
+            self.records(t, period).mutate(**series.tag(k))
+            for k, period in enumerate(series.periods)
+        ]
+        return ibis.union(*parts, distinct=False)
+
+
+class InPeriod(Indicator):
+    """An indicator whose records are the ``candidates`` that fall in the period.
+
+    Whether a candidate falls in a period is a test of its ``dates`` (``span`` says which
+    test: dated within it, open at its end, or open at some point of it), so a series of
+    periods joins the candidates once to a small table of periods instead of selecting them
+    once per period. ``within`` then works on the rows of each period separately (e.g. one
+    per child in the period), grouping by ``keys`` besides its own.
+    """
+
+    span: ClassVar[Span] = Span.DATED
+    dates: ClassVar[tuple[str, ...]]
+
+    def candidates(self, t: Tables) -> ibis.Table:
+        """Every record that could belong to some period, with hit or value if needed."""
+        raise NotImplementedError
+
+    def within(self, records: ibis.Table, keys: list[str]) -> ibis.Table:
+        """The period's records from those that fall in it (all of them unless overridden)."""
+        return records
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        c = self.candidates(t)
+        return self.within(c.filter(in_period(c, self.span, self.dates, period)), [])
+
+    def series_records(self, t: Tables, series: PeriodSeries) -> ibis.Table:
+        if type(self).records is not InPeriod.records:
+            # A subclass made its records another way: only the general way matches them.
+            return super().series_records(t, series)
+        assigned = series.assign(self.candidates(t), self.span, self.dates)
+        return self.within(assigned, [PERIOD_KEY, PERIOD_END])
 
 
 REGISTRY: dict[str, Indicator] = {}
