@@ -116,7 +116,7 @@ class ChildrenStartedToBeLookedAfter(InPeriod):
         e = episodes(t)
         return e.filter(e.rne == "S")
 
-    def within(self, records: ibis.Table, keys: list[str]) -> ibis.Table:
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
         # DfE counts only the first occasion a child started in the year (ages are then).
         return _one_per_child(records, [records.decom], keys)
 
@@ -143,7 +143,7 @@ class ChildrenCeasedToBeLookedAfter(InPeriod):
         e = episodes(t)
         return e.filter(~e.rec.fill_null("").isin(STILL_IN_CARE))
 
-    def within(self, records: ibis.Table, keys: list[str]) -> ibis.Table:
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
         # DfE counts only the last occasion a child ceased in the year (ages are then).
         return _one_per_child(records, [records.dec.desc(), records.decom.desc()], keys)
 
@@ -278,15 +278,16 @@ class WentMissing(Indicator):
         return joined.mutate(hit=joined.hit.fill_null(False))
 
 
-class _Outcomes(Indicator):
+class _Outcomes(InPeriod):
     """OC2 outcomes for children looked after continuously for 12 months at 31 March."""
 
     tables: ClassVar[tuple[str, ...]] = ("oc2",)
     dfe_table = "cla_outcomes"
+    span = Span.RETURN_YEAR
+    dates = ("collection_year",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = t.oc2
-        return o.filter(o.collection_year == period.end.year)
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.oc2
 
 
 @register
@@ -303,8 +304,8 @@ class HealthAssessments(_Outcomes):
     polarity = Polarity.HIGHER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(hit=o.health_assessment.fill_null(False))
 
 
@@ -322,16 +323,16 @@ class DentalChecks(_Outcomes):
     polarity = Polarity.HIGHER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(hit=o.teeth_check.fill_null(False))
 
 
 class _Scored(_Outcomes):
     """Children with a strengths and difficulties questionnaire score."""
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.filter(o.sdq_score.notnull() & o.sdq_score.between(0, 40))
 
 
@@ -349,8 +350,8 @@ class MeanSdqScore(_Scored):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.MEAN
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(value=o.sdq_score.cast("float64"))
 
 
@@ -368,6 +369,6 @@ class SdqConcern(_Scored):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(hit=o.sdq_score >= SDQ_CONCERN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -32,7 +33,9 @@ class Bounds(Protocol):
 
 
 @dataclass(frozen=True)
-class _Columns:
+class Window:
+    """A period's bounds as Ibis expressions (columns of a periods table, or reworked)."""
+
     start: ir.DateValue
     end: ir.DateValue
 
@@ -46,14 +49,25 @@ def during(column: ir.DateValue, period: Bounds) -> ir.BooleanValue:
     return column.between(period.start, period.end)
 
 
+# An open end (no end date yet) compared as the last date there is. Written so rather than
+# as "end IS NULL OR end > day", the test is two plain inequalities: joined to a table of
+# periods, DuckDB then uses a range join instead of comparing every pair of rows.
+_OPEN = date.max
+
+
 def open_at(start: ir.DateValue, end: ir.DateValue, day: object) -> ir.BooleanValue:
     """Something that started on or before ``day`` and had not ended by then."""
-    return (start <= day) & (end.isnull() | (end > day))
+    return (start <= day) & (end.fill_null(_OPEN) > day)
 
 
 def overlaps(start: ir.DateValue, end: ir.DateValue, period: Bounds) -> ir.BooleanValue:
     """Something open at any point of the period."""
-    return (start <= period.end) & (end.isnull() | (end >= period.start))
+    return (start <= period.end) & (end.fill_null(_OPEN) >= period.start)
+
+
+def as_date(day: ir.DateValue | date) -> ir.DateValue:
+    """A date (or a date column) as an Ibis date expression."""
+    return ibis.literal(day, type="date") if isinstance(day, date) else day
 
 
 def with_working_days(
@@ -94,6 +108,7 @@ class Span(StrEnum):
     DATED = "dated"  # its one date falls within the period (a referral received)
     OPEN_AT_END = "open_at_end"  # open on the period's last day (looked after at 31 March)
     OVERLAPS = "overlaps"  # open at any point of the period (children helped)
+    RETURN_YEAR = "return_year"  # in the annual return of the year the period ends in
 
 
 def in_period(
@@ -109,7 +124,9 @@ def in_period(
         return during(table[dates[0]], period)
     if span is Span.OPEN_AT_END:
         return open_at(table[dates[0]], table[dates[1]], period.end)
-    return overlaps(table[dates[0]], table[dates[1]], period)
+    if span is Span.OVERLAPS:
+        return overlaps(table[dates[0]], table[dates[1]], period)
+    return table[dates[0]] == as_date(period.end).year()
 
 
 @dataclass(frozen=True)
@@ -143,10 +160,19 @@ class PeriodSeries:
             PERIOD_END: ibis.literal(self.periods[position].end, type="date"),
         }
 
-    def assign(self, table: ibis.Table, span: Span, dates: tuple[str, ...]) -> ibis.Table:
-        """Each row of ``table`` once for every period it belongs to (one join)."""
+    def assign(
+        self,
+        table: ibis.Table,
+        span: Span,
+        dates: tuple[str, ...],
+        reach: Callable[[Bounds], Bounds] = lambda b: b,
+    ) -> ibis.Table:
+        """Each row of ``table`` once for every period it belongs to (one join).
+
+        ``reach`` turns a period's bounds into those the rows are tested against (e.g. the
+        three years ending with the period).
+        """
         p = self.table
-        joined = table.join(
-            p, in_period(table, span, dates, _Columns(p[_PERIOD_START], p[PERIOD_END]))
-        )
+        bounds = reach(Window(p[_PERIOD_START], p[PERIOD_END]))
+        joined = table.join(p, in_period(table, span, dates, bounds))
         return joined.drop(_PERIOD_START)

@@ -14,7 +14,15 @@ from typing import Any, ClassVar
 
 import ibis
 
-from csc_insight.indicators.expressions import PERIOD_END, PERIOD_KEY, PeriodSeries, Span, in_period
+from csc_insight.indicators.expressions import (
+    PERIOD_END,
+    PERIOD_KEY,
+    Bounds,
+    PeriodSeries,
+    Span,
+    as_date,
+    in_period,
+)
 from csc_insight.indicators.periods import Period
 from csc_insight.warehouse.store import Warehouse
 
@@ -112,8 +120,10 @@ class InPeriod(Indicator):
     Whether a candidate falls in a period is a test of its ``dates`` (``span`` says which
     test: dated within it, open at its end, or open at some point of it), so a series of
     periods joins the candidates once to a small table of periods instead of selecting them
-    once per period. ``within`` then works on the rows of each period separately (e.g. one
-    per child in the period), grouping by ``keys`` besides its own.
+    once per period. ``reach`` can widen the period the dates are tested against (three
+    years ending with it). ``within`` then works on the rows of each period separately (one
+    per child in the period, ages at its end), grouping by ``keys`` besides its own and
+    taking the period's last day from ``end``.
     """
 
     span: ClassVar[Span] = Span.DATED
@@ -123,20 +133,25 @@ class InPeriod(Indicator):
         """Every record that could belong to some period, with hit or value if needed."""
         raise NotImplementedError
 
-    def within(self, records: ibis.Table, keys: list[str]) -> ibis.Table:
+    def reach(self, period: Bounds) -> Bounds:
+        """The dates a record's dates are tested against: the period's own unless overridden."""
+        return period
+
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
         """The period's records from those that fall in it (all of them unless overridden)."""
         return records
 
     def records(self, t: Tables, period: Period) -> ibis.Table:
         c = self.candidates(t)
-        return self.within(c.filter(in_period(c, self.span, self.dates, period)), [])
+        c = c.filter(in_period(c, self.span, self.dates, self.reach(period)))
+        return self.within(c, [], as_date(period.end))
 
     def series_records(self, t: Tables, series: PeriodSeries) -> ibis.Table:
         if type(self).records is not InPeriod.records:
             # A subclass made its records another way: only the general way matches them.
             return super().series_records(t, series)
-        assigned = series.assign(self.candidates(t), self.span, self.dates)
-        return self.within(assigned, [PERIOD_KEY, PERIOD_END])
+        assigned = series.assign(self.candidates(t), self.span, self.dates, self.reach)
+        return self.within(assigned, [PERIOD_KEY, PERIOD_END], assigned[PERIOD_END])
 
 
 REGISTRY: dict[str, Indicator] = {}

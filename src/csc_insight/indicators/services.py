@@ -104,7 +104,7 @@ class RequestsPerChild(_Services):
     def candidates(self, t: Tables) -> ibis.Table:
         return t.service_involvements
 
-    def within(self, records: ibis.Table, keys: list[str]) -> ibis.Table:
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
         per_child = records.group_by([*keys, "la_code", "child_id", "service"]).aggregate(
             n=records.count()
         )
