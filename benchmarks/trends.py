@@ -19,8 +19,9 @@ CIN census replicated under 104 DfE LA codes and its 903 tables as one pseudo-au
 * ``months_loop``: the same catalogue month by month, the way it was computed before
   ``compute_series``, for the last ``--loop-months`` months only (it is the slow way);
 * ``page``: the data of the dashboard's Overview page as the web app works it out on a
-  fresh start: the latest year's figures with targets and its 12 monthly trend points
-  (``DataService.indicators`` and ``DataService.trend``), plus what the page lists;
+  fresh start: ``DataService.prepare_overview`` (what the app's background thread does
+  after start: the latest year and its 12 months in one batch), then the page's own calls
+  (figures with targets, the 12 monthly trend points, the filters, loads);
 * ``small``: ``year``, ``trends`` and ``page`` on the 1/``--spark-size`` warehouse (the first
   authorities' copies, all five years) on DuckDB, and ``spark`` the same on PySpark
   ``local[2]`` (the DuckDB warehouse copied in with ``commit_load`` first, timed apart).
@@ -189,6 +190,7 @@ def _page(url: str) -> dict:
 
     svc = DataService(url, None, threshold=5)
     started = time.perf_counter()
+    svc.prepare_overview()  # what the app's background thread does after start
     latest = svc.latest_period()
     assert latest is not None
     results = svc.indicators(latest, Filters(period=latest), suppressed=True)

@@ -504,18 +504,25 @@ class DataService:
 
         self._submit(work)
 
+    def prepare_overview(self) -> None:
+        """Work out what the overview shows: the latest year and its 12 months, together.
+
+        The year's records are placed in the same batch as its months, so the overview costs
+        one query per indicator (see docs/performance.md).
+        """
+        if self.is_empty():
+            return
+        self.choices()
+        latest = self.latest_period()
+        if latest:
+            self.raw_series([latest, *(m.label for m in self.trend_months(latest))])
+
     def warm(self) -> None:
-        """Work out the overview in the background: the latest year and its 12 months."""
+        """Work out the overview in the background, after start and after every load."""
 
         def work() -> None:
             try:
-                if self.is_empty():
-                    return
-                self.choices()
-                latest = self.latest_period()
-                if latest:
-                    self.raw(latest)
-                    self.raw_series([m.label for m in self.trend_months(latest)])
+                self.prepare_overview()
             except Exception:  # pragma: no cover
                 log.exception("warming the cache failed")
 
