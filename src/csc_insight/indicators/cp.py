@@ -6,10 +6,15 @@ from typing import ClassVar
 
 import ibis
 
-from csc_insight.indicators.expressions import Span, previous_in_series, with_working_days
-from csc_insight.indicators.periods import Period
+from csc_insight.indicators.expressions import (
+    Placement,
+    Span,
+    previous_in_series,
+    with_working_days,
+)
 from csc_insight.indicators.registry import (
     InPeriod,
+    Placed,
     Polarity,
     Statistic,
     Tables,
@@ -172,7 +177,7 @@ VISIT_STANDARD_WORKING_DAYS = 10
 
 
 @register
-class TimelyVisits(_PlansAt31March):
+class TimelyVisits(Placed):
     """Share of children on a plan seen within 10 working days of the period's end."""
 
     id = "cp.visits_timely_pct"
@@ -190,18 +195,12 @@ class TimelyVisits(_PlansAt31March):
     tables = ("cp_plans", "cp_visits")
     dfe_table = None
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        on_plan = super().records(t, period).select("la_code", "child_id").distinct()
-        v = t.cp_visits
-        latest = (
-            v.filter(v.visit_date <= period.end)
-            .group_by(["la_code", "child_id"])
-            .aggregate(last_seen=v.visit_date.max())
-        )
-        seen = on_plan.join(latest, ["la_code", "child_id"])
-        seen = with_working_days(
-            seen.mutate(period_end=ibis.literal(period.end, type="date")),
-            "last_seen",
-            "period_end",
-        )
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        keys = [*at.keys, "la_code", "child_id"]
+        plans = at.place(t.cp_plans, _PlansAt31March.span, _PlansAt31March.dates)
+        on_plan = plans.select(*keys).distinct()
+        v = at.place(t.cp_visits, Span.BEGUN, ("visit_date",))
+        latest = v.group_by(keys).aggregate(last_seen=v.visit_date.max())
+        seen = on_plan.join(latest, keys)
+        seen = with_working_days(seen.mutate(period_end=at.end(seen)), "last_seen", "period_end")
         return seen.mutate(hit=seen.working_days <= VISIT_STANDARD_WORKING_DAYS)

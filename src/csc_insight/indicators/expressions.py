@@ -19,7 +19,7 @@ from csc_insight.indicators.workdays import calendar
 # Columns that tie a record to its period when many periods are computed at once.
 PERIOD_KEY = "_period"  # the period's position in the series
 PERIOD_END = "_period_end"  # its last day (ages "at the period end" are taken on it)
-_PERIOD_START = "_period_start"
+PERIOD_START = "_period_start"  # and its first day
 
 
 class Bounds(Protocol):
@@ -109,6 +109,7 @@ class Span(StrEnum):
     OPEN_AT_END = "open_at_end"  # open on the period's last day (looked after at 31 March)
     OVERLAPS = "overlaps"  # open at any point of the period (children helped)
     RETURN_YEAR = "return_year"  # in the annual return of the year the period ends in
+    BEGUN = "begun"  # its date is on or before the period's last day (history up to then)
 
 
 def in_period(
@@ -126,16 +127,72 @@ def in_period(
         return open_at(table[dates[0]], table[dates[1]], period.end)
     if span is Span.OVERLAPS:
         return overlaps(table[dates[0]], table[dates[1]], period)
+    if span is Span.BEGUN:
+        return table[dates[0]] <= period.end
     return table[dates[0]] == as_date(period.end).year()
+
+
+def _same(bounds: Bounds) -> Bounds:
+    return bounds
+
+
+class Placement(Protocol):
+    """Where records are placed: in one period, or in each period of a series.
+
+    An indicator written against a placement (``Placed``) is the same expression for one
+    period (rows filtered by the period's dates) and for many (rows joined to a table of
+    periods, each carrying ``keys``): group and join by ``keys`` besides your own.
+    """
+
+    @property
+    def keys(self) -> list[str]: ...
+
+    def place(
+        self,
+        table: ibis.Table,
+        span: Span,
+        dates: tuple[str, ...],
+        reach: Callable[[Bounds], Bounds] = _same,
+    ) -> ibis.Table: ...
+
+    def start(self, table: ibis.Table) -> ir.DateValue: ...
+
+    def end(self, table: ibis.Table) -> ir.DateValue: ...
+
+
+@dataclass(frozen=True)
+class OnePeriod:
+    """Records placed in one period: filtered by its dates, no period columns."""
+
+    period: Period
+
+    @property
+    def keys(self) -> list[str]:
+        return []
+
+    def place(
+        self,
+        table: ibis.Table,
+        span: Span,
+        dates: tuple[str, ...],
+        reach: Callable[[Bounds], Bounds] = _same,
+    ) -> ibis.Table:
+        return table.filter(in_period(table, span, dates, reach(self.period)))
+
+    def start(self, table: ibis.Table) -> ir.DateValue:
+        return as_date(self.period.start)
+
+    def end(self, table: ibis.Table) -> ir.DateValue:
+        return as_date(self.period.end)
 
 
 @dataclass(frozen=True)
 class PeriodSeries:
     """Several periods computed together: a small table of them, joined to the records.
 
-    Each record of a period carries ``PERIOD_KEY`` (the period's position here) and
-    ``PERIOD_END``; a record of several periods (a child looked after at the end of two
-    months) appears once per period.
+    Each record of a period carries ``PERIOD_KEY`` (the period's position here),
+    ``PERIOD_START`` and ``PERIOD_END``; a record of several periods (a child looked after at
+    the end of two months) appears once per period.
     """
 
     periods: tuple[Period, ...]
@@ -147,7 +204,7 @@ class PeriodSeries:
             pa.table(
                 {
                     PERIOD_KEY: pa.array(range(len(self.periods)), pa.int64()),
-                    _PERIOD_START: pa.array([p.start for p in self.periods], pa.date32()),
+                    PERIOD_START: pa.array([p.start for p in self.periods], pa.date32()),
                     PERIOD_END: pa.array([p.end for p in self.periods], pa.date32()),
                 }
             )
@@ -160,12 +217,22 @@ class PeriodSeries:
             PERIOD_END: ibis.literal(self.periods[position].end, type="date"),
         }
 
-    def assign(
+    @property
+    def keys(self) -> list[str]:
+        return [PERIOD_KEY, PERIOD_START, PERIOD_END]
+
+    def start(self, table: ibis.Table) -> ir.DateValue:
+        return table[PERIOD_START]
+
+    def end(self, table: ibis.Table) -> ir.DateValue:
+        return table[PERIOD_END]
+
+    def place(
         self,
         table: ibis.Table,
         span: Span,
         dates: tuple[str, ...],
-        reach: Callable[[Bounds], Bounds] = lambda b: b,
+        reach: Callable[[Bounds], Bounds] = _same,
     ) -> ibis.Table:
         """Each row of ``table`` once for every period it belongs to (one join).
 
@@ -173,6 +240,5 @@ class PeriodSeries:
         three years ending with the period).
         """
         p = self.table
-        bounds = reach(Window(p[_PERIOD_START], p[PERIOD_END]))
-        joined = table.join(p, in_period(table, span, dates, bounds))
-        return joined.drop(_PERIOD_START)
+        bounds = reach(Window(p[PERIOD_START], p[PERIOD_END]))
+        return table.join(p, in_period(table, span, dates, bounds))

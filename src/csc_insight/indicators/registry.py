@@ -15,13 +15,11 @@ from typing import Any, ClassVar
 import ibis
 
 from csc_insight.indicators.expressions import (
-    PERIOD_END,
-    PERIOD_KEY,
     Bounds,
+    OnePeriod,
     PeriodSeries,
+    Placement,
     Span,
-    as_date,
-    in_period,
 )
 from csc_insight.indicators.periods import Period
 from csc_insight.warehouse.store import Warehouse
@@ -104,7 +102,7 @@ class Indicator:
         """The records of every period of ``series``, each with its period's columns.
 
         This general way unions each period's own ``records``: always the same records, but
-        a scan (and a query plan) per period. ``InPeriod`` indicators place their records in
+        a scan (and a query plan) per period. ``Placed`` indicators place their records in
         periods with one join instead.
         """
         parts = [
@@ -114,16 +112,38 @@ class Indicator:
         return ibis.union(*parts, distinct=False)
 
 
-class InPeriod(Indicator):
+class Placed(Indicator):
+    """An indicator whose records are written once, against a ``Placement``.
+
+    ``placed`` places the tables it reads in the period (``at.place``), groups and joins by
+    ``at.keys`` besides its own keys, and takes the period's first and last days from
+    ``at.start``/``at.end``: for one period that is ``records``; for a series of periods the
+    same expression places the rows in every period with a join to a small table of them,
+    instead of a scan per period.
+    """
+
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        raise NotImplementedError
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        return self.placed(t, OnePeriod(period))
+
+    def series_records(self, t: Tables, series: PeriodSeries) -> ibis.Table:
+        if type(self).records is not Placed.records:
+            # A subclass made its records another way: only the general way matches them.
+            return super().series_records(t, series)
+        return self.placed(t, series)
+
+
+class InPeriod(Placed):
     """An indicator whose records are the ``candidates`` that fall in the period.
 
     Whether a candidate falls in a period is a test of its ``dates`` (``span`` says which
-    test: dated within it, open at its end, or open at some point of it), so a series of
-    periods joins the candidates once to a small table of periods instead of selecting them
-    once per period. ``reach`` can widen the period the dates are tested against (three
-    years ending with it). ``within`` then works on the rows of each period separately (one
-    per child in the period, ages at its end), grouping by ``keys`` besides its own and
-    taking the period's last day from ``end``.
+    test: dated within it, open at its end, or open at some point of it). ``reach`` can
+    widen the period the dates are tested against (three years ending with it). ``within``
+    then works on the rows of each period separately (one per child in the period, ages at
+    its end), grouping by ``keys`` besides its own and taking the period's last day from
+    ``end``.
     """
 
     span: ClassVar[Span] = Span.DATED
@@ -141,17 +161,9 @@ class InPeriod(Indicator):
         """The period's records from those that fall in it (all of them unless overridden)."""
         return records
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        c = self.candidates(t)
-        c = c.filter(in_period(c, self.span, self.dates, self.reach(period)))
-        return self.within(c, [], as_date(period.end))
-
-    def series_records(self, t: Tables, series: PeriodSeries) -> ibis.Table:
-        if type(self).records is not InPeriod.records:
-            # A subclass made its records another way: only the general way matches them.
-            return super().series_records(t, series)
-        assigned = series.assign(self.candidates(t), self.span, self.dates, self.reach)
-        return self.within(assigned, [PERIOD_KEY, PERIOD_END], assigned[PERIOD_END])
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        c = at.place(self.candidates(t), self.span, self.dates, self.reach)
+        return self.within(c, at.keys, at.end(c))
 
 
 REGISTRY: dict[str, Indicator] = {}
