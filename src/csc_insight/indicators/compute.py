@@ -94,6 +94,7 @@ class _MemoTables(Tables):
         self._tables = tables
         self._looked_up: dict[str, ibis.Table] = {}
         self._population_years: list[int] | None = None
+        self._rows: dict[Any, list[dict[str, Any]]] = {}
 
     def __getattr__(self, name: str) -> ibis.Table:
         if name.startswith("_"):
@@ -139,24 +140,27 @@ def _population_groups(
     return pop, years
 
 
+def _rows(tables: Tables, expr: ibis.Table) -> list[dict[str, Any]]:
+    """The rows of ``expr``, worked out once per ``_MemoTables``.
+
+    Indicators with the same records and statistic (a count and its rate: children in need
+    and children in need per 10,000) build equal expressions, so they are aggregated once.
+    Ibis expressions compare by structure, so equal ones are the same query.
+    """
+    memo = tables._rows if isinstance(tables, _MemoTables) else None
+    key = expr.op()
+    if memo is not None and key in memo:
+        return [dict(r) for r in memo[key]]
+    rows = expr.to_pyarrow().to_pylist()
+    if memo is not None:
+        memo[key] = rows
+    return [dict(r) for r in rows]
+
+
 def _estimate_year(years: list[int], period: Period) -> int:
     """The estimate year used for a period: the latest up to the year it starts in."""
     wanted = period.start.year
     return max((y for y in years if y <= wanted), default=years[0])
-
-
-def _population(
-    t: Tables, period: Period, indicator: Indicator, breakdown: list[str]
-) -> ibis.Table | None:
-    """Child population matching the breakdown, for the estimate year nearest the period."""
-    groups = _population_groups(t, indicator, breakdown)
-    if groups is None:
-        return None
-    pop, years = groups
-    pop = pop.filter(pop.year == _estimate_year(years, period))
-    if breakdown:
-        return pop.group_by(breakdown).aggregate(denominator=pop.population.sum())
-    return pop.aggregate(denominator=pop.population.sum())
 
 
 def _aggregate(
@@ -235,19 +239,8 @@ def compute_indicator(
     if dims is None:
         return []  # e.g. "service" for a referral measure: no such breakdown
     records = indicator.records(tables, period)
-    aggregated = _aggregate(indicator, tables, records, dims, [], period.end)
-    if indicator.statistic is Statistic.RATE:
-        population = _population(tables, period, indicator, dims)
-        if population is None:
-            aggregated = aggregated.mutate(denominator=ibis.null("float64"))
-        elif dims:
-            aggregated = aggregated.left_join(population, dims)
-        else:
-            aggregated = aggregated.cross_join(population)
-    rows = aggregated.to_pyarrow().to_pylist()
-    if not rows and not dims:
-        rows = [{}]
-    return _results(indicator, rows, dims, period.label)
+    rows = _rows(tables, _aggregate(indicator, tables, records, dims, [], period.end))
+    return _finish(indicator, tables, PeriodSeries((period,)), {0: rows}, dims)
 
 
 def _series_population(
@@ -262,12 +255,41 @@ def _series_population(
     pop = pop.filter(pop.year.isin(sorted(set(chosen))))
     by_year = pop.group_by(["year", *dims]).aggregate(denominator=pop.population.sum())
     out: dict[tuple[Any, ...], float | None] = {}
-    rows = by_year.to_pyarrow().to_pylist()
+    rows = _rows(tables, by_year)
     for k, year in enumerate(chosen):
         for row in rows:
             if row["year"] == year:
                 out[(k, *(row[d] for d in dims))] = row["denominator"]
     return out
+
+
+def _finish(
+    indicator: Indicator,
+    tables: Tables,
+    series: PeriodSeries,
+    by_period: dict[int, list[dict[str, Any]]],
+    dims: list[str],
+) -> list[IndicatorResult]:
+    """Results from each period's aggregated rows, with each period's population for a rate.
+
+    A period with no records at all has no row, and is given the figures of none (a count
+    of 0). The population comes from its own small query (the estimate year nearest each
+    period) and is matched to the groups here, so a count and its rate share one aggregate.
+    """
+    population = None
+    if indicator.statistic is Statistic.RATE:
+        population = _series_population(tables, series, indicator, dims)
+    results: list[IndicatorResult] = []
+    for k, period in enumerate(series.periods):
+        rows = by_period.get(k, [])
+        if not rows and not dims:
+            rows = [_empty_row(indicator)]
+        if indicator.statistic is Statistic.RATE:
+            for row in rows:
+                key = (k, *(row[d] for d in dims))
+                row["denominator"] = None if population is None else population.get(key)
+        results += _results(indicator, rows, dims, period.label)
+    return results
 
 
 def compute_indicator_series(
@@ -290,22 +312,9 @@ def compute_indicator_series(
     records = indicator.series_records(tables, series)
     aggregated = _aggregate(indicator, tables, records, dims, [PERIOD_KEY], None)
     by_period: dict[int, list[dict[str, Any]]] = {}
-    for row in aggregated.to_pyarrow().to_pylist():
+    for row in _rows(tables, aggregated):
         by_period.setdefault(int(row.pop(PERIOD_KEY)), []).append(row)
-    population = None
-    if indicator.statistic is Statistic.RATE:
-        population = _series_population(tables, series, indicator, dims)
-    results: list[IndicatorResult] = []
-    for k, period in enumerate(periods):
-        rows = by_period.get(k, [])
-        if not rows and not dims:
-            rows = [_empty_row(indicator)]
-        if indicator.statistic is Statistic.RATE:
-            for row in rows:
-                key = (k, *(row[d] for d in dims))
-                row["denominator"] = None if population is None else population.get(key)
-        results += _results(indicator, rows, dims, period.label)
-    return results
+    return _finish(indicator, tables, series, by_period, dims)
 
 
 def _chosen(ids: list[str] | None) -> list[Indicator]:
