@@ -6,7 +6,8 @@ process so its peak memory is its own. Record figures in docs/performance.md.
 `make bench ARGS="national ..."` runs the national-scale ingest and validation benchmark
 instead (benchmarks/national.py; `ARGS="national --help"` lists its options), and
 `make bench ARGS="catalogue ..."` the indicator catalogue at national scale
-(benchmarks/catalogue.py).
+(benchmarks/catalogue.py), and `make bench ARGS="trends ..."` five national years with
+monthly trends, the dashboard's Overview page and Spark (benchmarks/trends.py).
 """
 
 from __future__ import annotations
@@ -75,6 +76,11 @@ def main() -> None:
         from benchmarks import catalogue
 
         catalogue.main(sys.argv[2:])
+        return
+    if sys.argv[1:2] == ["trends"]:
+        from benchmarks import trends
+
+        trends.main(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scale", default="la", choices=["small", "la", "national"])

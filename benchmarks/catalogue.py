@@ -255,10 +255,12 @@ def _tree_rss_kib(root: int) -> int:
     return sum(rss.get(p, 0) for p in tree)
 
 
-def _child(name: str, size: int, opts: argparse.Namespace) -> dict:
+def measure(args: list[str], timeout: float) -> dict:
+    """Run a stage's process: its wall time, the peak RSS of its whole tree, its last JSON line.
+
+    ``timed_out`` is set (and nothing else) when it ran longer than ``timeout`` seconds.
+    """
     load = os.getloadavg()[0]
-    args = [sys.executable, "-m", "benchmarks.catalogue", "--_stage", name, str(size)]
-    args += [str(opts.cache), str(opts.work), opts.period]
     peak = [0]
     start = time.perf_counter()
     proc = subprocess.Popen(
@@ -273,27 +275,19 @@ def _child(name: str, size: int, opts: argparse.Namespace) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        out, err = proc.communicate(timeout=opts.timeout)
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.communicate()
-        return {
-            "stage": name,
-            "size": f"1/{size}",
-            "timed_out": True,
-            "seconds": opts.timeout,
-            "load_before": round(load, 2),
-        }
+        return {"timed_out": True, "seconds": timeout, "load_before": round(load, 2)}
     seconds = time.perf_counter() - start
     sampler.join()
     if proc.returncode:
-        raise SystemExit(f"stage {name} (1/{size}) failed:\n{err[-4000:]}")
+        raise SystemExit(f"{' '.join(args[2:5])} failed:\n{err[-4000:]}")
     result = json.loads(out.strip().splitlines()[-1])
     rows = int(result.pop("rows"))
     busy = result.get("compute_seconds") or seconds
     return {
-        "stage": name,
-        "size": f"1/{size}",
         "seconds": round(seconds, 2),
         "rows": rows,
         "rows_per_second": round(rows / busy) if rows else 0,
@@ -302,6 +296,12 @@ def _child(name: str, size: int, opts: argparse.Namespace) -> dict:
         "load_before": round(load, 2),
         **result,
     }
+
+
+def _child(name: str, size: int, opts: argparse.Namespace) -> dict:
+    args = [sys.executable, "-m", "benchmarks.catalogue", "--_stage", name, str(size)]
+    args += [str(opts.cache), str(opts.work), opts.period]
+    return {"stage": name, "size": f"1/{size}", **measure(args, opts.timeout)}
 
 
 def table(results: list[dict]) -> str:

@@ -61,13 +61,25 @@ KEY = b"k" * 32
 
 
 # --- inputs -------------------------------------------------------------------------------
-def prepare(cache: Path, *, target: int = TARGET_REFERRALS, regenerate: bool = False) -> dict:
-    """Build (or reuse) the national inputs under ``cache``; returns the manifest."""
+def prepare(
+    cache: Path, *, target: int = TARGET_REFERRALS, regenerate: bool = False, years: int = 1
+) -> dict:
+    """Build (or reuse) the national inputs under ``cache``; returns the manifest.
+
+    With ``years`` above 1 the ``la`` authority is synthesised for that many collection
+    years and each year's returns are replicated the same way, into ``cin/YEAR/`` and
+    ``ssda903/YEAR/`` (no ``cin_single/``): five national years in seconds instead of hours.
+    The number of copies is set by the latest year's census, so every year is national-size.
+    """
     manifest_path = cache / "manifest.json"
     wanted = {"version": MANIFEST_VERSION, "target_referrals": target, "seed": SEED}
+    if years > 1:
+        wanted["years"] = years
     if manifest_path.exists() and not regenerate:
         manifest = json.loads(manifest_path.read_text())
-        if all(manifest.get(k) == v for k, v in wanted.items()):
+        if all(manifest.get(k) == v for k, v in wanted.items()) and manifest.get(
+            "years", 1
+        ) == wanted.get("years", 1):
             return manifest
     if cache.exists():
         shutil.rmtree(cache)
@@ -75,27 +87,35 @@ def prepare(cache: Path, *, target: int = TARGET_REFERRALS, regenerate: bool = F
     from csc_insight.synth import generate
 
     started = time.perf_counter()
-    generate(cache / "la", scale="la", seed=SEED, years=1)
+    generate(cache / "la", scale="la", seed=SEED, years=years)
     synth_seconds = time.perf_counter() - started
     cin_files = sorted((cache / "la" / "cin_census").glob("*.xml"))
-    if len(cin_files) != 1:
-        raise SystemExit(f"expected one CIN census file, found {len(cin_files)}")
-    text = cin_files[0].read_text(encoding="utf-8")
-    per_copy = text.count("<CINdetails>")
+    if len(cin_files) != years:
+        raise SystemExit(f"expected {years} CIN census files, found {len(cin_files)}")
+    texts = [f.read_text(encoding="utf-8") for f in cin_files]
+    per_copy = texts[-1].count("<CINdetails>")
     copies = math.ceil(target / per_copy)
-    _replicate_cin(text, copies, cache)
-    folder_903 = next((cache / "la" / "ssda903").iterdir())
-    _replicate_903(folder_903, copies, cache / "ssda903")
+    folders_903 = sorted((cache / "la" / "ssda903").iterdir())
+    if years == 1:
+        _replicate_cin(texts[0], copies, cache / "cin", cache / "cin_single")
+        _replicate_903(folders_903[0], copies, cache / "ssda903")
+    else:
+        for f, text in zip(cin_files, texts, strict=True):
+            _replicate_cin(text, copies, cache / "cin" / f.stem.rsplit("_", 1)[-1], None)
+        for folder in folders_903:
+            _replicate_903(folder, copies, cache / "ssda903" / folder.name)
     manifest = {
         **wanted,
         "copies": copies,
         "la_referrals": per_copy,
         "cin_referrals": per_copy * copies,
+        "cin_records": sum(t.count("<CINdetails>") for t in texts) * copies,
         "synth_la_seconds": round(synth_seconds, 1),
         "prepare_seconds": round(time.perf_counter() - started, 1),
         "bytes": {
             name: sum(p.stat().st_size for p in (cache / name).rglob("*") if p.is_file())
             for name in ("la", "cin", "cin_single", "ssda903")
+            if (cache / name).exists()
         },
     }
     manifest_path.write_text(json.dumps(manifest, indent=2))
@@ -112,7 +132,8 @@ def _lea_codes(copies: int, original: str) -> list[str]:
     return codes[:copies]
 
 
-def _replicate_cin(text: str, copies: int, cache: Path) -> None:
+def _replicate_cin(text: str, copies: int, out: Path, single: Path | None) -> None:
+    """One file per copy into ``out`` and, if ``single`` is given, all copies in one file."""
     start = text.index("<Children>") + len("<Children>")
     end = text.rindex("</Children>")
     head, body, tail = text[:start], text[start:end], text[end:]
@@ -121,22 +142,25 @@ def _replicate_cin(text: str, copies: int, cache: Path) -> None:
         raise SystemExit("the CIN census header names no LEA")
     leas = _lea_codes(copies, original.group(1))
     ids = re.compile(r"<LAchildID>([^<]*)</LAchildID>")
-    (cache / "cin").mkdir()
-    (cache / "cin_single").mkdir()
-    with (cache / "cin_single" / "cin_census_national.xml").open("w", encoding="utf-8") as one:
+    out.mkdir(parents=True)
+    one = None
+    if single is not None:
+        single.mkdir(parents=True)
+        one = (single / "cin_census_national.xml").open("w", encoding="utf-8")
         one.write(head)
-        for k, lea in enumerate(leas):
-            renumbered = ids.sub(f"<LAchildID>{k:03d}\\1</LAchildID>", body)
+    for k, lea in enumerate(leas):
+        renumbered = ids.sub(f"<LAchildID>{k:03d}\\1</LAchildID>", body)
+        if one is not None:
             one.write(renumbered)
-            la_head = head.replace(f"<LEA>{original.group(1)}</LEA>", f"<LEA>{lea}</LEA>")
-            (cache / "cin" / f"cin_census_{lea}.xml").write_text(
-                la_head + renumbered + tail, encoding="utf-8"
-            )
+        la_head = head.replace(f"<LEA>{original.group(1)}</LEA>", f"<LEA>{lea}</LEA>")
+        (out / f"cin_census_{lea}.xml").write_text(la_head + renumbered + tail, encoding="utf-8")
+    if one is not None:
         one.write(tail)
+        one.close()
 
 
 def _replicate_903(folder: Path, copies: int, out: Path) -> None:
-    out.mkdir()
+    out.mkdir(parents=True)
     for csv in sorted(folder.glob("*.csv")):
         header, *lines = csv.read_text(encoding="utf-8").splitlines()
         if not header.startswith("CHILD,"):

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-
-import ibis
+from dataclasses import dataclass, field
 
 from csc_insight.concerns import spc
 from csc_insight.indicators import REGISTRY, IndicatorResult, compute
-from csc_insight.indicators.compute import _metrics, _value
+from csc_insight.indicators.compute import compute_series_for
 from csc_insight.indicators.periods import (
     Period,
     financial_year,
@@ -17,7 +15,7 @@ from csc_insight.indicators.periods import (
     quarter,
     rolling_12_months,
 )
-from csc_insight.indicators.registry import Indicator, Polarity, Statistic, Tables
+from csc_insight.indicators.registry import Indicator, Polarity, Tables
 from csc_insight.warehouse.store import Warehouse
 
 # Measured once a year by nature (annual returns, "at 31 March" over a year or longer, or a
@@ -140,36 +138,13 @@ class Figures:
         return out
 
     def _months(self, ind: Indicator, spans: list[Period]) -> list[IndicatorResult]:
-        """One indicator's headline result for each month, in one query where it can be.
-
-        The months are aggregated exactly as ``compute`` aggregates one period (the same
-        records, metrics and arithmetic), unioned into a single query; rates (which join the
-        population) and anything that fails that way are computed month by month instead.
-        """
+        """One indicator's headline result for each month, all months in one query."""
         cached = [self._cache.get(p.label, {}).get(ind.id) for p in spans]
-        if all(r is not None for r in cached):
-            return [r for r in cached if r is not None]
-        if ind.statistic is not Statistic.RATE:
-            try:
-                tables = Tables(self.warehouse)
-                parts = []
-                for k, p in enumerate(spans):
-                    records = ind.records(tables, p)
-                    parts.append(
-                        records.aggregate(**_metrics(ind, records)).mutate(
-                            _month=ibis.literal(k, "int64")
-                        )
-                    )
-                rows = ibis.union(*parts, distinct=False).to_pyarrow().to_pylist()
-                by_month = {int(r.pop("_month")): r for r in rows}
-                for k, p in enumerate(spans):
-                    value, num, den = _value(ind, by_month.get(k, {}))
-                    result = replace(
-                        _empty(ind.id, p.label), value=value, numerator=num, denominator=den
-                    )
-                    self._cache.setdefault(p.label, {})[ind.id] = result
-            except Exception:  # pragma: no cover - the month-by-month way always works
-                pass
+        if any(r is None for r in cached):
+            results = compute_series_for(Tables(self.warehouse), spans, ids=[ind.id])
+            for r in results:
+                if r.breakdown is None:
+                    self._cache.setdefault(r.period, {})[r.id] = r
         return [self.period(p.label, [ind.id])[ind.id] for p in spans]
 
 

@@ -13,7 +13,12 @@ from csc_insight.indicators import (  # noqa: F401  (importing a family register
     escalation,
     services,
 )
-from csc_insight.indicators.compute import compute_for, compute_indicator, dimensions_for
+from csc_insight.indicators.compute import (
+    compute_for,
+    compute_indicator,
+    compute_series_for,
+    dimensions_for,
+)
 from csc_insight.indicators.periods import Period, financial_year_of, parse
 from csc_insight.indicators.registry import (
     REGISTRY,
@@ -56,6 +61,20 @@ def compute(
     return compute_for(Tables(warehouse), parse(label), ids, breakdown)
 
 
+def compute_series(
+    warehouse: Warehouse,
+    periods: list[str],
+    ids: list[str] | None = None,
+    breakdown: list[str] | None = None,
+) -> list[IndicatorResult]:
+    """Every registered indicator (or those in ``ids``) for each period label in ``periods``.
+
+    The same figures as ``compute`` for each period in turn, worked out in one query per
+    indicator (see ``compute_series_for``): use it for trends.
+    """
+    return compute_series_for(Tables(warehouse), [parse(p) for p in periods], ids, breakdown)
+
+
 def catalogue_markdown() -> str:
     """The catalogue as the Markdown page docs/indicators.md (regenerated, never hand-edited)."""
     lines = [
@@ -93,6 +112,7 @@ __all__ = [
     "catalogue_markdown",
     "compute",
     "compute_indicator",
+    "compute_series",
     "dimensions_for",
     "latest_period",
 ]

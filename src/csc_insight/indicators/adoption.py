@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from typing import ClassVar
 
 import ibis
 
 from csc_insight.indicators.cla import episodes
-from csc_insight.indicators.expressions import days_between, during
-from csc_insight.indicators.periods import Period
+from csc_insight.indicators.expressions import Bounds, Window, as_date, days_between
 from csc_insight.indicators.registry import (
-    Indicator,
+    InPeriod,
     Polarity,
     Statistic,
     Tables,
@@ -25,17 +24,15 @@ PLACEMENT_ORDER = "E1"
 SCORECARD_YEARS = 3
 
 
-def adopted_children(t: Tables, start: object, end: object) -> ibis.Table:
-    """Children adopted between two dates, with their dates of entering care and placement.
+def adopted_children(t: Tables) -> ibis.Table:
+    """Children adopted (a row per adoption), with their dates of entering care and placement.
 
     Entering care is the start (RNE S) of the period of care ending in adoption; moving in
     with the adoptive family is the first adoptive placement (A5/A6) in that period, or the
     start of the foster placement that became adoptive for a foster carer adoption.
     """
     e = episodes(t)
-    adopted = e.filter(e.rec.isin(ADOPTED) & e.dec.between(start, end)).select(
-        "la_code", "child_id", adopted_on=e.dec
-    )
+    adopted = e.filter(e.rec.isin(ADOPTED)).select("la_code", "child_id", adopted_on=e.dec)
     history = e.join(adopted, ["la_code", "child_id"])
     history = history.filter(history.decom <= history.adopted_on)
     keys = ["la_code", "child_id", "adopted_on"]
@@ -70,18 +67,32 @@ def adopted_children(t: Tables, start: object, end: object) -> ibis.Table:
     return per_child.left_join(a, ["la_code", "child_id"])
 
 
-def scorecard_window(period: Period) -> tuple[object, object]:
+def scorecard_window(period: Bounds) -> Bounds:
     """The three years ending with the period, as the adoption scorecard averages them.
 
     Three years back from the day after the period ends, so a quarter or a month still
     averages over 36 months (1 April 2022 to 31 March 2025 for 2024-25 and for its Q4).
     """
-    after = period.end + timedelta(days=1)  # always the first of a month
-    return after.replace(year=after.year - SCORECARD_YEARS), period.end
+    end = as_date(period.end)
+    return Window((end + ibis.interval(days=1)) - ibis.interval(years=SCORECARD_YEARS), end)
+
+
+class _Scorecard(InPeriod):
+    """Children adopted in the three years ending with the period (adoption scorecard)."""
+
+    unit = Unit.DAYS
+    polarity = Polarity.LOWER_IS_BETTER
+    statistic = Statistic.MEAN
+    tables: ClassVar[tuple[str, ...]] = ("cla_episodes", "adoptions")
+    dfe_table = "national_cla_adopted_average_time_between_adoption_process_stages"
+    dates = ("adopted_on",)
+
+    def reach(self, period: Bounds) -> Bounds:
+        return scorecard_window(period)
 
 
 @register
-class ChildrenAdopted(Indicator):
+class ChildrenAdopted(InPeriod):
     """Children adopted in the period."""
 
     id = "adoption.adopted"
@@ -93,14 +104,15 @@ class ChildrenAdopted(Indicator):
     dfe_table = "cla_ceased"
     per_child = True
     age_at = "dec"
+    dates = ("dec",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         e = episodes(t)
-        return e.filter(e.rec.isin(ADOPTED) & during(e.dec, period))
+        return e.filter(e.rec.isin(ADOPTED))
 
 
 @register
-class EnteringCareToAdoptivePlacement(Indicator):
+class EnteringCareToAdoptivePlacement(_Scorecard):
     """A1: average days from entering care to moving in with the adoptive family."""
 
     id = "adoption.a1_days"
@@ -110,20 +122,15 @@ class EnteringCareToAdoptivePlacement(Indicator):
         "family, for children adopted in the three years ending with the period (adoption "
         "scorecard A1)."
     )
-    unit = Unit.DAYS
-    polarity = Polarity.LOWER_IS_BETTER
-    statistic = Statistic.MEAN
-    tables = ("cla_episodes", "adoptions")
-    dfe_table = "national_cla_adopted_average_time_between_adoption_process_stages"
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        a = adopted_children(t, *scorecard_window(period))
+    def candidates(self, t: Tables) -> ibis.Table:
+        a = adopted_children(t)
         a = a.filter(a.entered_care.notnull() & a.placed.notnull())
         return a.mutate(value=days_between(a.entered_care, a.placed).cast("float64"))
 
 
 @register
-class AuthorityToPlaceToMatch(Indicator):
+class AuthorityToPlaceToMatch(_Scorecard):
     """A2: average days from court authority to place to the match with adopters."""
 
     id = "adoption.a2_days"
@@ -134,13 +141,8 @@ class AuthorityToPlaceToMatch(Indicator):
         "for children adopted in the three years ending with the period (adoption scorecard "
         "A2)."
     )
-    unit = Unit.DAYS
-    polarity = Polarity.LOWER_IS_BETTER
-    statistic = Statistic.MEAN
-    tables = ("cla_episodes", "adoptions")
-    dfe_table = "national_cla_adopted_average_time_between_adoption_process_stages"
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        a = adopted_children(t, *scorecard_window(period))
+    def candidates(self, t: Tables) -> ibis.Table:
+        a = adopted_children(t)
         a = a.filter(a.placement_order.notnull() & a.date_match.notnull())
         return a.mutate(value=days_between(a.placement_order, a.date_match).cast("float64"))

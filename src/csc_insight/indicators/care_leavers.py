@@ -7,9 +7,9 @@ from typing import ClassVar
 import ibis
 
 from csc_insight.indicators.dimensions import age_in_years
-from csc_insight.indicators.periods import Period
+from csc_insight.indicators.expressions import Span
 from csc_insight.indicators.registry import (
-    Indicator,
+    InPeriod,
     Polarity,
     Statistic,
     Tables,
@@ -20,7 +20,7 @@ from csc_insight.indicators.registry import (
 IN_EDUCATION_EMPLOYMENT_OR_TRAINING = ("F1", "P1", "F2", "P2", "F4", "P4", "F5", "P5")
 
 
-class _CareLeavers(Indicator):
+class _CareLeavers(InPeriod):
     """Care leavers in the return for the year, with their age group at their birthday."""
 
     tables: ClassVar[tuple[str, ...]] = ("care_leavers", "children")
@@ -28,18 +28,20 @@ class _CareLeavers(Indicator):
     unit = Unit.PERCENT
     polarity = Polarity.HIGHER_IS_BETTER
     record_dimensions: ClassVar[tuple[str, ...]] = ("leaver_age",)
+    span = Span.RETURN_YEAR
+    dates = ("collection_year",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = t.care_leavers
-        o = o.filter(o.collection_year == period.end.year)
+    def candidates(self, t: Tables) -> ibis.Table:
         c = t.children.select("la_code", "child_id", "date_of_birth")
-        o = o.left_join(c, ["la_code", "child_id"])
+        return t.care_leavers.left_join(c, ["la_code", "child_id"])
+
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
         # Age on 31 March is the age reached at the birthday the return describes.
-        age = age_in_years(o.date_of_birth, ibis.literal(period.end, type="date"))
+        age = age_in_years(records.date_of_birth, end)
         group = ibis.cases(
             (age.between(17, 18), "17 to 18"), (age.between(19, 21), "19 to 21"), else_="Other"
         )
-        return o.mutate(leaver_age=group)
+        return records.mutate(leaver_age=group)
 
 
 @register
@@ -55,8 +57,8 @@ class InTouch(_CareLeavers):
     )
     dfe_table = "la_care_leavers_activity"
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(hit=o.in_touch.upper() == "YES")
 
 
@@ -72,8 +74,8 @@ class InEducationEmploymentOrTraining(_CareLeavers):
     )
     dfe_table = "la_care_leavers_activity"
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(hit=o.activity.upper().isin(IN_EDUCATION_EMPLOYMENT_OR_TRAINING))
 
 
@@ -89,7 +91,7 @@ class SuitableAccommodation(_CareLeavers):
     )
     dfe_table = "la_care_leavers_accommodation_suitability"
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         code = o.accommodation.fill_null("").strip()
         return o.mutate(hit=(code.length() == 2) & code.endswith("1"))

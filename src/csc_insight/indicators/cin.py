@@ -6,15 +6,9 @@ from typing import ClassVar
 
 import ibis
 
-from csc_insight.indicators.expressions import (
-    during,
-    open_at,
-    previous_in_series,
-    with_working_days,
-)
-from csc_insight.indicators.periods import Period
+from csc_insight.indicators.expressions import Span, previous_in_series, with_working_days
 from csc_insight.indicators.registry import (
-    Indicator,
+    InPeriod,
     Polarity,
     Statistic,
     Tables,
@@ -23,17 +17,17 @@ from csc_insight.indicators.registry import (
 )
 
 
-class _ReferralsInPeriod(Indicator):
+class _ReferralsInPeriod(InPeriod):
     """Referrals received in the period (shared by the referral measures)."""
 
     tables: ClassVar[tuple[str, ...]] = ("referrals",)
     dfe_table = "c1"
     age_at = "referral_date"
     record_dimensions: ClassVar[tuple[str, ...]] = ("referral_source", "team")
+    dates = ("referral_date",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        r = t.referrals
-        return r.filter(during(r.referral_date, period))
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.referrals
 
 
 @register
@@ -77,11 +71,12 @@ class ReReferralPercent(_ReferralsInPeriod):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
+        # The previous referral is looked for among all of the child's referrals, before
+        # the period too, so it is found before referrals are placed in periods.
         r = previous_in_series(
             t.referrals, "referral_date", "referral_date", "previous_referral", "referral_id"
         )
-        r = r.filter(during(r.referral_date, period))
         within = r.previous_referral.notnull() & (
             r.previous_referral + ibis.interval(years=1) >= r.referral_date
         )
@@ -99,23 +94,22 @@ class NoFurtherActionPercent(_ReferralsInPeriod):
     polarity = Polarity.NEITHER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        r = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        r = t.referrals
         return r.mutate(hit=r.referral_nfa.fill_null(False))
 
 
-class _AssessmentsAuthorised(Indicator):
+class _AssessmentsAuthorised(InPeriod):
     """Assessments authorised (completed) in the period, with their working days."""
 
     tables: ClassVar[tuple[str, ...]] = ("assessments",)
     dfe_table = "c2"
     age_at = "authorised_date"
     record_dimensions: ClassVar[tuple[str, ...]] = ("team",)
+    dates = ("authorised_date",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        a = t.assessments
-        a = a.filter(during(a.authorised_date, period))
-        return with_working_days(a, "start_date", "authorised_date")
+    def candidates(self, t: Tables) -> ibis.Table:
+        return with_working_days(t.assessments, "start_date", "authorised_date")
 
 
 @register
@@ -143,8 +137,8 @@ class AssessmentsWithin45WorkingDays(_AssessmentsAuthorised):
     polarity = Polarity.HIGHER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        a = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        a = super().candidates(t)
         return a.mutate(hit=a.working_days <= 45)
 
 
@@ -162,13 +156,13 @@ class AssessmentMedianWorkingDays(_AssessmentsAuthorised):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.MEDIAN
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        a = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        a = super().candidates(t)
         return a.mutate(value=a.working_days)
 
 
 @register
-class Section47Enquiries(Indicator):
+class Section47Enquiries(InPeriod):
     """Section 47 enquiries started in the period."""
 
     id = "cin.s47_enquiries"
@@ -179,14 +173,14 @@ class Section47Enquiries(Indicator):
     tables = ("section47",)
     dfe_table = "d2"
     age_at = "strategy_date"
+    dates = ("strategy_date",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        s = t.section47
-        return s.filter(during(s.strategy_date, period))
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.section47
 
 
 @register
-class InitialConferencesWithin15WorkingDays(Indicator):
+class InitialConferencesWithin15WorkingDays(InPeriod):
     """Share of initial child protection conferences held within 15 working days."""
 
     id = "cin.icpc_15wd_pct"
@@ -202,23 +196,24 @@ class InitialConferencesWithin15WorkingDays(Indicator):
     tables = ("section47",)
     dfe_table = "d2"
     age_at = "icpc_date"
+    dates = ("icpc_date",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        s = t.section47
-        s = with_working_days(s.filter(during(s.icpc_date, period)), "strategy_date", "icpc_date")
+    def candidates(self, t: Tables) -> ibis.Table:
+        s = with_working_days(t.section47, "strategy_date", "icpc_date")
         return s.mutate(hit=s.working_days <= 15)
 
 
-class _InNeedAt31March(Indicator):
+class _InNeedAt31March(InPeriod):
     """Children with an open episode of need at the end of the period."""
 
     tables: ClassVar[tuple[str, ...]] = ("referrals",)
     dfe_table = "b1"
     per_child = True
+    span = Span.OPEN_AT_END
+    dates = ("referral_date", "closure_date")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        r = t.referrals
-        return r.filter(open_at(r.referral_date, r.closure_date, period.end))
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.referrals
 
 
 @register

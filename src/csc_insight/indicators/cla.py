@@ -9,13 +9,14 @@ import ibis
 from csc_insight.indicators.dimensions import age_in_years
 from csc_insight.indicators.expressions import (
     SHORT_BREAK_LEGAL_STATUSES,
-    during,
-    open_at,
-    overlaps,
+    PeriodSeries,
+    Placement,
+    Span,
 )
-from csc_insight.indicators.periods import Period
 from csc_insight.indicators.registry import (
     Indicator,
+    InPeriod,
+    Placed,
     Polarity,
     Statistic,
     Tables,
@@ -36,28 +37,24 @@ def episodes(t: Tables) -> ibis.Table:
     return e.filter(~e.ls.isin(SHORT_BREAK_LEGAL_STATUSES))
 
 
-def looked_after_at(t: Tables, day: object) -> ibis.Table:
-    """Children's episodes open on ``day`` (one per child)."""
-    e = episodes(t)
-    return e.filter(open_at(e.decom, e.dec, day))
-
-
-def _one_per_child(e: ibis.Table, order_by: list[Any]) -> ibis.Table:
-    """The first episode of each child in the given order."""
-    window = ibis.window(group_by=[e.la_code, e.child_id], order_by=order_by)
+def _one_per_child(e: ibis.Table, order_by: list[Any], keys: list[str]) -> ibis.Table:
+    """The first episode of each child (in each group of ``keys``) in the given order."""
+    window = ibis.window(group_by=[*keys, "la_code", "child_id"], order_by=order_by)
     e = e.mutate(_occasion=ibis.row_number().over(window))
     return e.filter(e._occasion == 0).drop("_occasion")
 
 
-class _LookedAfterAt31March(Indicator):
+class _LookedAfterAt31March(InPeriod):
     """Children looked after at the end of the period."""
 
     tables: ClassVar[tuple[str, ...]] = ("cla_episodes",)
     dfe_table = "cla_number_and_rate_per_10k_children"
     per_child = True
+    span = Span.OPEN_AT_END
+    dates = ("decom", "dec")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        return looked_after_at(t, period.end)
+    def candidates(self, t: Tables) -> ibis.Table:
+        return episodes(t)
 
 
 @register
@@ -91,7 +88,7 @@ class LookedAfterRate(_LookedAfterAt31March):
 
 
 @register
-class ChildrenStartedToBeLookedAfter(Indicator):
+class ChildrenStartedToBeLookedAfter(InPeriod):
     """Children who started to be looked after in the period."""
 
     id = "cla.started"
@@ -106,16 +103,19 @@ class ChildrenStartedToBeLookedAfter(Indicator):
     dfe_table = "cla_number_and_rate_per_10k_children"
     per_child = True
     age_at = "decom"
+    dates = ("decom",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         e = episodes(t)
-        e = e.filter((e.rne == "S") & during(e.decom, period))
+        return e.filter(e.rne == "S")
+
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
         # DfE counts only the first occasion a child started in the year (ages are then).
-        return _one_per_child(e, [e.decom])
+        return _one_per_child(records, [records.decom], keys)
 
 
 @register
-class ChildrenCeasedToBeLookedAfter(Indicator):
+class ChildrenCeasedToBeLookedAfter(InPeriod):
     """Children who ceased to be looked after in the period."""
 
     id = "cla.ceased"
@@ -130,23 +130,26 @@ class ChildrenCeasedToBeLookedAfter(Indicator):
     dfe_table = "cla_number_and_rate_per_10k_children"
     per_child = True
     age_at = "dec"
+    dates = ("dec",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         e = episodes(t)
-        e = e.filter(during(e.dec, period) & ~e.rec.fill_null("").isin(STILL_IN_CARE))
+        return e.filter(~e.rec.fill_null("").isin(STILL_IN_CARE))
+
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
         # DfE counts only the last occasion a child ceased in the year (ages are then).
-        return _one_per_child(e, [e.dec.desc(), e.decom.desc()])
+        return _one_per_child(records, [records.dec.desc(), records.decom.desc()], keys)
 
 
-class _PerChildAt31March(Indicator):
+class _PerChildAt31March(Placed):
     """One row per child looked after at 31 March, with facts about their year."""
 
     tables: ClassVar[tuple[str, ...]] = ("cla_episodes",)
     dfe_table = "la_cla_placement_stability"
 
-    def at_31_march(self, t: Tables, period: Period) -> ibis.Table:
-        e = looked_after_at(t, period.end)
-        return e.select("la_code", "child_id").distinct()
+    def at_31_march(self, t: Tables, at: Placement) -> ibis.Table:
+        e = at.place(episodes(t), Span.OPEN_AT_END, ("decom", "dec"))
+        return e.select(*at.keys, "la_code", "child_id").distinct()
 
 
 @register
@@ -164,17 +167,12 @@ class ThreeOrMorePlacements(_PerChildAt31March):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        e = episodes(t)
-        year = e.filter(overlaps(e.decom, e.dec, period))
-        new_placement = ~((year.rne == "L") & (year.decom >= period.start))
-        counts = (
-            year.filter(new_placement)
-            .group_by(["la_code", "child_id"])
-            .aggregate(placements=ibis._.count())
-        )
-        kids = self.at_31_march(t, period)
-        joined = kids.left_join(counts, ["la_code", "child_id"])
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        year = at.place(episodes(t), Span.OVERLAPS, ("decom", "dec"))
+        new_placement = ~((year.rne == "L") & (year.decom >= at.start(year)))
+        keys = [*at.keys, "la_code", "child_id"]
+        counts = year.filter(new_placement).group_by(keys).aggregate(placements=ibis._.count())
+        joined = self.at_31_march(t, at).left_join(counts, keys)
         return joined.mutate(hit=joined.placements.fill_null(0) >= 3)
 
 
@@ -194,17 +192,23 @@ class LongTermStability(_PerChildAt31March):
     statistic = Statistic.SHARE
     tables = ("cla_episodes", "children")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        e = episodes(t)
-        e = e.filter(e.decom <= period.end)
-        starts = e.group_by(["la_code", "child_id"]).aggregate(
+    def series_records(self, t: Tables, series: PeriodSeries) -> ibis.Table:
+        # Each period's records unioned rather than joined: every episode would join every
+        # later period (most of five years of history, 60 times over), which measured
+        # slower on DuckDB than aggregating each period's history separately.
+        return Indicator.series_records(self, t, series)
+
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        e = at.place(episodes(t), Span.BEGUN, ("decom",))
+        keys = [*at.keys, "la_code", "child_id"]
+        starts = e.group_by(keys).aggregate(
             care_start=e.decom.max(where=e.rne == "S"),
             placement_start=e.decom.max(where=e.rne != "L"),
         )
-        kids = self.at_31_march(t, period).join(starts, ["la_code", "child_id"])
+        kids = self.at_31_march(t, at).join(starts, keys)
         c = t.children.select("la_code", "child_id", "date_of_birth")
         kids = kids.left_join(c, ["la_code", "child_id"])
-        end = ibis.literal(period.end, type="date")
+        end = at.end(kids)
         under_16 = age_in_years(kids.date_of_birth, end) < 16
         long_term = kids.care_start + ibis.interval(months=30) <= end
         kids = kids.filter(under_16 & long_term)
@@ -212,7 +216,7 @@ class LongTermStability(_PerChildAt31March):
 
 
 @register
-class PlacedOver20Miles(_PerChildAt31March):
+class PlacedOver20Miles(InPeriod):
     """Share of children looked after at 31 March placed more than 20 miles from home."""
 
     id = "cla.placed_20_miles_pct"
@@ -225,16 +229,19 @@ class PlacedOver20Miles(_PerChildAt31March):
     unit = Unit.PERCENT
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
+    tables = ("cla_episodes",)
     dfe_table = "la_cla_during_year_new_placements"
+    span = Span.OPEN_AT_END
+    dates = ("decom", "dec")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        e = looked_after_at(t, period.end)
+    def candidates(self, t: Tables) -> ibis.Table:
+        e = episodes(t)
         e = e.filter(e.placement_distance_miles.notnull())
         return e.mutate(hit=e.placement_distance_miles > DISTANT_MILES)
 
 
 @register
-class WentMissing(Indicator):
+class WentMissing(Placed):
     """Share of children looked after during the year who went missing."""
 
     id = "cla.missing_pct"
@@ -250,30 +257,30 @@ class WentMissing(Indicator):
     tables = ("cla_episodes", "missing")
     dfe_table = "cla_missing"
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        e = episodes(t)
-        kids = e.filter(overlaps(e.decom, e.dec, period)).select("la_code", "child_id")
-        kids = kids.distinct()
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        keys = [*at.keys, "la_code", "child_id"]
+        kids = at.place(episodes(t), Span.OVERLAPS, ("decom", "dec")).select(*keys).distinct()
         m = t.missing
         went = (
-            m.filter(during(m.start_date, period) & (m.missing_type.upper() == "M"))
-            .select("la_code", "child_id")
+            at.place(m.filter(m.missing_type.upper() == "M"), Span.DATED, ("start_date",))
+            .select(*keys)
             .distinct()
             .mutate(hit=ibis.literal(True))
         )
-        joined = kids.left_join(went, ["la_code", "child_id"])
+        joined = kids.left_join(went, keys)
         return joined.mutate(hit=joined.hit.fill_null(False))
 
 
-class _Outcomes(Indicator):
+class _Outcomes(InPeriod):
     """OC2 outcomes for children looked after continuously for 12 months at 31 March."""
 
     tables: ClassVar[tuple[str, ...]] = ("oc2",)
     dfe_table = "cla_outcomes"
+    span = Span.RETURN_YEAR
+    dates = ("collection_year",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = t.oc2
-        return o.filter(o.collection_year == period.end.year)
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.oc2
 
 
 @register
@@ -290,8 +297,8 @@ class HealthAssessments(_Outcomes):
     polarity = Polarity.HIGHER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(hit=o.health_assessment.fill_null(False))
 
 
@@ -309,16 +316,16 @@ class DentalChecks(_Outcomes):
     polarity = Polarity.HIGHER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(hit=o.teeth_check.fill_null(False))
 
 
 class _Scored(_Outcomes):
     """Children with a strengths and difficulties questionnaire score."""
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.filter(o.sdq_score.notnull() & o.sdq_score.between(0, 40))
 
 
@@ -336,8 +343,8 @@ class MeanSdqScore(_Scored):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.MEAN
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(value=o.sdq_score.cast("float64"))
 
 
@@ -355,6 +362,6 @@ class SdqConcern(_Scored):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        o = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        o = super().candidates(t)
         return o.mutate(hit=o.sdq_score >= SDQ_CONCERN)

@@ -7,14 +7,14 @@ from typing import ClassVar
 import ibis
 
 from csc_insight.indicators.expressions import (
-    during,
-    open_at,
+    Placement,
+    Span,
     previous_in_series,
     with_working_days,
 )
-from csc_insight.indicators.periods import Period
 from csc_insight.indicators.registry import (
-    Indicator,
+    InPeriod,
+    Placed,
     Polarity,
     Statistic,
     Tables,
@@ -23,16 +23,17 @@ from csc_insight.indicators.registry import (
 )
 
 
-class _PlansAt31March(Indicator):
+class _PlansAt31March(InPeriod):
     """Children on a plan at the end of the period."""
 
     tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
     dfe_table: ClassVar[str | None] = "d1"
     per_child = True
+    span = Span.OPEN_AT_END
+    dates = ("start_date", "end_date")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = t.cp_plans
-        return p.filter(open_at(p.start_date, p.end_date, period.end))
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.cp_plans
 
 
 @register
@@ -62,17 +63,18 @@ class PlanRate(_PlansAt31March):
     tables = ("cp_plans", "population")
 
 
-class _PlansStarting(Indicator):
+class _PlansStarting(InPeriod):
     """Plans that started in the period, with the child's previous plan."""
 
     tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
     dfe_table = "d3"
     age_at = "start_date"
+    dates = ("start_date",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
+        # The previous plan may be before the period: found before plans are placed in it.
         p = previous_in_series(t.cp_plans, "start_date", "end_date", "previous_end", "plan_id")
-        p = previous_in_series(p, "start_date", "start_date", "previous_start", "plan_id")
-        return p.filter(during(p.start_date, period))
+        return previous_in_series(p, "start_date", "start_date", "previous_start", "plan_id")
 
 
 @register
@@ -101,8 +103,8 @@ class RepeatPlans(_PlansStarting):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        p = super().candidates(t)
         return p.mutate(hit=p.previous_start.notnull() | (p.previous_plans.fill_null(0) > 0))
 
 
@@ -120,24 +122,24 @@ class RepeatPlansWithinTwoYears(_PlansStarting):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        p = super().candidates(t)
         within = p.previous_end.notnull() & (
             p.previous_end + ibis.interval(years=2) >= p.start_date
         )
         return p.mutate(hit=within)
 
 
-class _PlansEnding(Indicator):
+class _PlansEnding(InPeriod):
     """Plans that ended in the period."""
 
     tables: ClassVar[tuple[str, ...]] = ("cp_plans",)
     dfe_table = "d4"
     age_at = "end_date"
+    dates = ("end_date",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = t.cp_plans
-        return p.filter(during(p.end_date, period))
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.cp_plans
 
 
 @register
@@ -165,8 +167,8 @@ class PlansEndedAfterTwoYears(_PlansEnding):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        p = super().records(t, period)
+    def candidates(self, t: Tables) -> ibis.Table:
+        p = super().candidates(t)
         return p.mutate(hit=p.start_date + ibis.interval(years=2) <= p.end_date)
 
 
@@ -175,7 +177,7 @@ VISIT_STANDARD_WORKING_DAYS = 10
 
 
 @register
-class TimelyVisits(_PlansAt31March):
+class TimelyVisits(Placed):
     """Share of children on a plan seen within 10 working days of the period's end."""
 
     id = "cp.visits_timely_pct"
@@ -193,18 +195,12 @@ class TimelyVisits(_PlansAt31March):
     tables = ("cp_plans", "cp_visits")
     dfe_table = None
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        on_plan = super().records(t, period).select("la_code", "child_id").distinct()
-        v = t.cp_visits
-        latest = (
-            v.filter(v.visit_date <= period.end)
-            .group_by(["la_code", "child_id"])
-            .aggregate(last_seen=v.visit_date.max())
-        )
-        seen = on_plan.join(latest, ["la_code", "child_id"])
-        seen = with_working_days(
-            seen.mutate(period_end=ibis.literal(period.end, type="date")),
-            "last_seen",
-            "period_end",
-        )
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        keys = [*at.keys, "la_code", "child_id"]
+        plans = at.place(t.cp_plans, _PlansAt31March.span, _PlansAt31March.dates)
+        on_plan = plans.select(*keys).distinct()
+        v = at.place(t.cp_visits, Span.BEGUN, ("visit_date",))
+        latest = v.group_by(keys).aggregate(last_seen=v.visit_date.max())
+        seen = on_plan.join(latest, keys)
+        seen = with_working_days(seen.mutate(period_end=at.end(seen)), "last_seen", "period_end")
         return seen.mutate(hit=seen.working_days <= VISIT_STANDARD_WORKING_DAYS)

@@ -14,6 +14,13 @@ from typing import Any, ClassVar
 
 import ibis
 
+from csc_insight.indicators.expressions import (
+    Bounds,
+    OnePeriod,
+    PeriodSeries,
+    Placement,
+    Span,
+)
 from csc_insight.indicators.periods import Period
 from csc_insight.warehouse.store import Warehouse
 
@@ -90,6 +97,73 @@ class Indicator:
     def records(self, t: Tables, period: Period) -> ibis.Table:
         """The records the figure is made of: la_code, child_id, and hit or value if needed."""
         raise NotImplementedError
+
+    def series_records(self, t: Tables, series: PeriodSeries) -> ibis.Table:
+        """The records of every period of ``series``, each with its period's columns.
+
+        This general way unions each period's own ``records``: always the same records, but
+        a scan (and a query plan) per period. ``Placed`` indicators place their records in
+        periods with one join instead.
+        """
+        parts = [
+            self.records(t, period).mutate(**series.tag(k))
+            for k, period in enumerate(series.periods)
+        ]
+        return ibis.union(*parts, distinct=False)
+
+
+class Placed(Indicator):
+    """An indicator whose records are written once, against a ``Placement``.
+
+    ``placed`` places the tables it reads in the period (``at.place``), groups and joins by
+    ``at.keys`` besides its own keys, and takes the period's first and last days from
+    ``at.start``/``at.end``: for one period that is ``records``; for a series of periods the
+    same expression places the rows in every period with a join to a small table of them,
+    instead of a scan per period.
+    """
+
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        raise NotImplementedError
+
+    def records(self, t: Tables, period: Period) -> ibis.Table:
+        return self.placed(t, OnePeriod(period))
+
+    def series_records(self, t: Tables, series: PeriodSeries) -> ibis.Table:
+        if type(self).records is not Placed.records:
+            # A subclass made its records another way: only the general way matches them.
+            return super().series_records(t, series)
+        return self.placed(t, series)
+
+
+class InPeriod(Placed):
+    """An indicator whose records are the ``candidates`` that fall in the period.
+
+    Whether a candidate falls in a period is a test of its ``dates`` (``span`` says which
+    test: dated within it, open at its end, or open at some point of it). ``reach`` can
+    widen the period the dates are tested against (three years ending with it). ``within``
+    then works on the rows of each period separately (one per child in the period, ages at
+    its end), grouping by ``keys`` besides its own and taking the period's last day from
+    ``end``.
+    """
+
+    span: ClassVar[Span] = Span.DATED
+    dates: ClassVar[tuple[str, ...]]
+
+    def candidates(self, t: Tables) -> ibis.Table:
+        """Every record that could belong to some period, with hit or value if needed."""
+        raise NotImplementedError
+
+    def reach(self, period: Bounds) -> Bounds:
+        """The dates a record's dates are tested against: the period's own unless overridden."""
+        return period
+
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
+        """The period's records from those that fall in it (all of them unless overridden)."""
+        return records
+
+    def placed(self, t: Tables, at: Placement) -> ibis.Table:
+        c = at.place(self.candidates(t), self.span, self.dates, self.reach)
+        return self.within(c, at.keys, at.end(c))
 
 
 REGISTRY: dict[str, Indicator] = {}

@@ -6,10 +6,9 @@ from typing import ClassVar
 
 import ibis
 
-from csc_insight.indicators.expressions import days_between, during, open_at, overlaps
-from csc_insight.indicators.periods import Period
+from csc_insight.indicators.expressions import Span, days_between
 from csc_insight.indicators.registry import (
-    Indicator,
+    InPeriod,
     Polarity,
     Statistic,
     Tables,
@@ -18,7 +17,7 @@ from csc_insight.indicators.registry import (
 )
 
 
-class _Services(Indicator):
+class _Services(InPeriod):
     """Local service involvements."""
 
     tables: ClassVar[tuple[str, ...]] = ("service_involvements",)
@@ -38,10 +37,12 @@ class ChildrenHelped(_Services):
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
     per_child = True
+    span = Span.OVERLAPS
+    dates = ("date_started", "date_ended")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         s = t.service_involvements
-        return s.filter(s.date_started.notnull() & overlaps(s.date_started, s.date_ended, period))
+        return s.filter(s.date_started.notnull())
 
 
 class _Waits(_Services):
@@ -50,10 +51,10 @@ class _Waits(_Services):
     unit = Unit.DAYS
     polarity = Polarity.LOWER_IS_BETTER
     age_at = "date_requested"
+    dates = ("date_started",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         s = t.service_involvements
-        s = s.filter(during(s.date_started, period))
         return s.mutate(value=days_between(s.date_requested, s.date_started).cast("float64"))
 
 
@@ -98,11 +99,15 @@ class RequestsPerChild(_Services):
     polarity = Polarity.NEITHER
     statistic = Statistic.MEAN
     record_dimensions = ("service",)
+    dates = ("date_requested",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
-        s = t.service_involvements
-        s = s.filter(during(s.date_requested, period))
-        per_child = s.group_by(["la_code", "child_id", "service"]).aggregate(n=s.count())
+    def candidates(self, t: Tables) -> ibis.Table:
+        return t.service_involvements
+
+    def within(self, records: ibis.Table, keys: list[str], end: ibis.Value) -> ibis.Table:
+        per_child = records.group_by([*keys, "la_code", "child_id", "service"]).aggregate(
+            n=records.count()
+        )
         return per_child.mutate(value=per_child.n.cast("float64"))
 
 
@@ -120,15 +125,16 @@ class RepeatUse(_Services):
     polarity = Polarity.LOWER_IS_BETTER
     statistic = Statistic.SHARE
     age_at = "date_requested"
+    dates = ("date_requested",)
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
+        # Earlier requests before the period count too: found before requests are placed.
         s = t.service_involvements
         window = ibis.window(
             group_by=[s.la_code, s.child_id, s.service],
             order_by=[s.date_requested, s.involvement_id],
         )
         s = s.mutate(previous_request=s.date_requested.lag().over(window))
-        s = s.filter(during(s.date_requested, period))
         within = s.previous_request.notnull() & (
             s.previous_request + ibis.interval(years=1) >= s.date_requested
         )
@@ -144,9 +150,9 @@ class OpenCaseload(_Services):
     definition = "Service involvements started and not yet ended on the last day of the period."
     unit = Unit.COUNT
     polarity = Polarity.NEITHER
+    span = Span.OPEN_AT_END
+    dates = ("date_started", "date_ended")
 
-    def records(self, t: Tables, period: Period) -> ibis.Table:
+    def candidates(self, t: Tables) -> ibis.Table:
         s = t.service_involvements
-        return s.filter(
-            s.date_started.notnull() & open_at(s.date_started, s.date_ended, period.end)
-        )
+        return s.filter(s.date_started.notnull())

@@ -4,8 +4,8 @@ Indicators take seconds to compute on a large authority, so every figure a page 
 computed once per data version (the latest ``load_id`` and the latest validation run) and
 kept in memory; a new load or validation run starts a fresh cache. Concurrent requests for
 the same figure wait for one computation instead of each starting their own. A background
-thread works out the overview (the latest year and its 12 monthly trend points) after start
-and after every load, so the first visitor does not wait.
+thread works out the overview (the latest year, and its 12 monthly trend points together in
+one batch) after start and after every load, so the first visitor does not wait.
 
 Each thread keeps its own warehouse connection (DuckDB serves several connections in one
 process, and each read sees the last committed load: a load in progress is invisible until
@@ -28,8 +28,13 @@ from typing import Any, TypeVar
 
 import pyarrow as pa
 
-from csc_insight.indicators import REGISTRY, IndicatorResult, compute, latest_period, targets
-from csc_insight.indicators.compute import compute_indicator, dimensions_for
+from csc_insight.indicators import REGISTRY, IndicatorResult, latest_period, targets
+from csc_insight.indicators.compute import (
+    compute_for,
+    compute_indicator,
+    compute_series_for,
+    dimensions_for,
+)
 from csc_insight.indicators.dimensions import with_child_dimensions
 from csc_insight.indicators.escalation import candidates
 from csc_insight.indicators.periods import Period, months_between, parse
@@ -342,24 +347,53 @@ class DataService:
             self._targets = (stamp, targets.load(self.home))
         return self._targets[1]
 
+    @staticmethod
+    def _raw_ids(dims: tuple[str, ...]) -> list[str]:
+        """The figures a page shows broken down by ``dims``.
+
+        A rate needs the population of each group: the population table has localities but
+        no teams or services, so such rates are not split.
+        """
+        return [
+            i.id
+            for i in REGISTRY.values()
+            if not i.child_level
+            and not (i.statistic is Statistic.RATE and not set(dims) <= POPULATION_DIMS)
+        ]
+
     def raw(self, period: str, dims: tuple[str, ...] = ()) -> list[IndicatorResult]:
         """Every indicator for a period, broken down by ``dims`` (unsuppressed, cached)."""
-        if not dims:
-            return self.cached(("raw", period, dims), lambda: compute(self.warehouse(), period))
+        return self.cached(
+            ("raw", period, dims),
+            lambda: compute_for(
+                Tables(self.warehouse()), parse(period), self._raw_ids(dims), list(dims)
+            ),
+        )
 
-        def work() -> list[IndicatorResult]:
-            tables, chosen, out = Tables(self.warehouse()), parse(period), []
-            for indicator in REGISTRY.values():
-                if indicator.child_level:
-                    continue
-                # A rate needs the population of each group: the population table has
-                # localities but no teams or services, so such rates are not split.
-                if indicator.statistic is Statistic.RATE and not set(dims) <= POPULATION_DIMS:
-                    continue
-                out += compute_indicator(indicator, tables, chosen, list(dims))
-            return out
+    def raw_series(self, periods: list[str], dims: tuple[str, ...] = ()) -> None:
+        """Work out ``raw`` for many periods together and keep each period's results.
 
-        return self.cached(("raw", period, dims), work)
+        One query per indicator for all the periods (``compute_series_for``) instead of one
+        per indicator and period: a 12-month trend costs about what two periods did.
+        """
+        missing = tuple(p for p in periods if not self.peek(("raw", p, dims))[0])
+        if not missing:
+            return
+
+        def work() -> dict[str, list[IndicatorResult]]:
+            results = compute_series_for(
+                Tables(self.warehouse()),
+                [parse(p) for p in missing],
+                self._raw_ids(dims),
+                list(dims),
+            )
+            by_period: dict[str, list[IndicatorResult]] = {p: [] for p in missing}
+            for r in results:  # indicator by indicator: each period keeps registry order
+                by_period[r.period].append(r)
+            return by_period
+
+        for period, results in self.cached(("raw_series", missing, dims), work).items():
+            self.store(("raw", period, dims), results)
 
     def indicators(
         self, period: str, filters: Filters, *, suppressed: bool, ids: list[str] | None = None
@@ -438,6 +472,7 @@ class DataService:
             if missing:
                 self.warm_months([m.label for m in missing], dims)
                 return None
+        self.raw_series([m.label for m in months], dims)
         out: dict[str, list[tuple[Period, IndicatorResult | None]]] = {}
         for m in months:
             by_id = {
@@ -460,8 +495,7 @@ class DataService:
 
         def work() -> None:
             try:
-                for label in labels:
-                    self.raw(label, dims)
+                self.raw_series(labels, dims)
             except Exception:  # pragma: no cover - a warm-up fault shows when a page asks
                 log.exception("warming the cache failed")
             finally:
@@ -470,19 +504,25 @@ class DataService:
 
         self._submit(work)
 
+    def prepare_overview(self) -> None:
+        """Work out what the overview shows: the latest year and its 12 months, together.
+
+        The year's records are placed in the same batch as its months, so the overview costs
+        one query per indicator (see docs/performance.md).
+        """
+        if self.is_empty():
+            return
+        self.choices()
+        latest = self.latest_period()
+        if latest:
+            self.raw_series([latest, *(m.label for m in self.trend_months(latest))])
+
     def warm(self) -> None:
-        """Work out the overview in the background: the latest year and its 12 months."""
+        """Work out the overview in the background, after start and after every load."""
 
         def work() -> None:
             try:
-                if self.is_empty():
-                    return
-                self.choices()
-                latest = self.latest_period()
-                if latest:
-                    self.raw(latest)
-                    for m in self.trend_months(latest):
-                        self.raw(m.label)
+                self.prepare_overview()
             except Exception:  # pragma: no cover
                 log.exception("warming the cache failed")
 
