@@ -162,7 +162,7 @@ class UpsertSql:
                 "(_csc_s_ry IS NULL AND NOT (_csc_s_gw = 1 AND _csc_w_ry IS NOT NULL)))"
             )
             return (
-                f"SELECT *, CASE WHEN {seq} >= 0 THEN {seq} + "
+                f"SELECT *, count(*) {over} AS _csc_n, CASE WHEN {seq} >= 0 THEN {seq} + "
                 f"(CASE WHEN {gw} THEN 0 ELSE {_ABOVE_GIVING_WAY} END) "
                 f"WHEN {loses} THEN {_FIRST} ELSE -1 END AS _csc_prio, TRUE AS _csc_eligible, "
                 f"({seq} >= 0 AND {loses}) AS _csc_superseded FROM ({keyed}) AS k"
@@ -175,7 +175,8 @@ class UpsertSql:
             f"FROM ({base}) AS b"
         )
         return (
-            f"SELECT *, CASE WHEN {ry} IS NULL THEN 0 ELSE 1 END AS _csc_prio, "
+            f"SELECT *, count(*) {over} AS _csc_n, "
+            f"CASE WHEN {ry} IS NULL THEN 0 ELSE 1 END AS _csc_prio, "
             f"(_csc_class_rank = 1) AS _csc_eligible, ({seq} >= 0 AND _csc_w_ry IS NOT NULL "
             f"AND ({ry} IS NULL OR _csc_w_ry > {ry})) AS _csc_superseded FROM ({classed}) AS c"
         )
@@ -195,10 +196,14 @@ class UpsertSql:
                     f"first_value({q(c)}) OVER (PARTITION BY {key} "
                     f"ORDER BY ({q(c)} IS NULL), _csc_prio DESC) AS {q(c)}"
                 )
+        # A key with one candidate row (nearly all of them) is that row: only keys with
+        # several candidates need the windows, one sort per column.
         return (
+            f"SELECT {self.columns} FROM {prepared} WHERE _csc_eligible AND _csc_n = 1 "
+            f"UNION ALL "
             f"SELECT {self.columns} FROM (SELECT {', '.join(exprs)}, row_number() OVER "
             f"(PARTITION BY {key} ORDER BY _csc_prio DESC) AS _csc_top "
-            f"FROM {prepared} WHERE _csc_eligible) AS f WHERE _csc_top = 1"
+            f"FROM {prepared} WHERE _csc_eligible AND _csc_n > 1) AS f WHERE _csc_top = 1"
         )
 
     def superseded_counts(self, prepared: str) -> str:
