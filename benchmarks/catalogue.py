@@ -37,6 +37,7 @@ import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from benchmarks import national
 
@@ -167,11 +168,14 @@ def _profile(db: Path, period: str) -> dict:
     }
 
 
-def _spark(db: Path, period: str, work: Path) -> dict:
-    """Copy the DuckDB warehouse into a local[2] Spark session, then the catalogue there."""
+def copy_into_spark(db: Path, work: Path) -> tuple[Any, str, float, float, int]:
+    """A local[2] Spark warehouse holding the DuckDB warehouse ``db``'s tables.
+
+    Returns the warehouse, its URL, the seconds to start the session and to copy the
+    tables in (one ``commit_load``), and the fact rows copied.
+    """
     import duckdb
 
-    from csc_insight.indicators import compute
     from csc_insight.warehouse.model import FACT_TABLES, TABLES
     from csc_insight.warehouse.store import LoadBatch, Warehouse
 
@@ -191,17 +195,24 @@ def _spark(db: Path, period: str, work: Path) -> dict:
     src = duckdb.connect(str(db), read_only=True)
     batch = LoadBatch(load_id=Warehouse.new_load_id(), started_at=datetime.now(UTC))
     for t in TABLES:
-        if t.name in ("loads", "load_files", "quarantine"):
+        if t.name in ("loads", "load_files", "quarantine"):  # commit_load records its own
             continue
         cols = ", ".join(f'"{c}"' for c in t.column_names)
         batch.add(t.name, src.execute(f'SELECT {cols} FROM "{t.name}"').fetch_arrow_table())
     fact = {t.name for t in FACT_TABLES}
     rows = sum(sum(p.num_rows for p in parts) for n, parts in batch.tables.items() if n in fact)
     src.close()
-    t0 = time.perf_counter()
+    started = time.perf_counter()
     w.commit_load(batch)
-    copy_seconds = time.perf_counter() - t0
-    del batch
+    copy_seconds = time.perf_counter() - started
+    return w, url, session_seconds, copy_seconds, rows
+
+
+def _spark(db: Path, period: str, work: Path) -> dict:
+    """Copy the DuckDB warehouse into a local[2] Spark session, then the catalogue there."""
+    from csc_insight.indicators import compute
+
+    w, _url, session_seconds, copy_seconds, rows = copy_into_spark(db, work)
     t1 = time.perf_counter()
     results = compute(w, period)
     compute_seconds = time.perf_counter() - t1

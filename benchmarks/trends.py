@@ -40,7 +40,6 @@ import shutil
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -222,36 +221,8 @@ def _page(url: str) -> dict:
 
 def _spark(db: Path, work: Path, loop_months: int) -> dict:
     """The DuckDB warehouse copied into PySpark local[2], then the catalogue stages there."""
-    import duckdb
-
-    from csc_insight.warehouse.model import FACT_TABLES, TABLES
-    from csc_insight.warehouse.store import LoadBatch, Warehouse
-
-    root = work / "spark"
-    if root.exists():
-        shutil.rmtree(root)
-    root.mkdir(parents=True)
-    conf = {
-        **catalogue.SPARK_CONF,
-        "spark.sql.warehouse.dir": str(root / "spark-warehouse"),
-        "spark.local.dir": str(root / "spark-local"),
-    }
-    url = "pyspark://local[2]?" + "&".join(f"{k}={v}" for k, v in conf.items())
-    w, session_seconds = _timed(lambda: Warehouse.connect(url))
-    src = duckdb.connect(str(db), read_only=True)
-    batch = LoadBatch(load_id=Warehouse.new_load_id(), started_at=datetime.now(UTC))
-    for t in TABLES:
-        if t.name in ("loads", "load_files", "quarantine"):  # commit_load records its own
-            continue
-        cols = ", ".join(f'"{c}"' for c in t.column_names)
-        batch.add(t.name, src.execute(f'SELECT {cols} FROM "{t.name}"').fetch_arrow_table())
-    fact = {t.name for t in FACT_TABLES}
-    rows = sum(sum(p.num_rows for p in parts) for n, parts in batch.tables.items() if n in fact)
-    src.close()
-    started = time.perf_counter()
-    w.commit_load(batch)
-    copy_seconds = round(time.perf_counter() - started, 2)
-    batch.tables.clear()
+    _w, url, session_seconds, copy_seconds, rows = catalogue.copy_into_spark(db, work)
+    session_seconds, copy_seconds = round(session_seconds, 2), round(copy_seconds, 2)
     # The web app opens its own connection from the URL: on Spark that is the same session.
     out = _catalogue_stages(url, ["year", "trends", "page"], loop_months)
     out.update(session_seconds=session_seconds, copy_seconds=copy_seconds, rows=rows)

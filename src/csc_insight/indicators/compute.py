@@ -82,26 +82,19 @@ def _value(indicator: Indicator, row: dict[str, Any]) -> tuple[float | None, ...
 
 
 class _MemoTables(Tables):
-    """Tables that looks each canonical table up once.
+    """Tables that remembers, for one computation, what it asked the engine.
 
-    Looking a table up asks the engine for its schema (on DuckDB a query and the parsing of
-    every column type): the catalogue reads ``children`` and other tables dozens of times per
-    period, so one lookup each saves about a quarter of a period's time (see
-    docs/performance.md). Ibis expressions are immutable, so sharing them changes no query.
+    The population's estimate years and aggregated rows are asked once per computation. (The
+    tables themselves are looked up once per connection by ``Warehouse.table``.)
     """
 
     def __init__(self, tables: Tables) -> None:
         self._tables = tables
-        self._looked_up: dict[str, ibis.Table] = {}
         self._population_years: list[int] | None = None
         self._rows: dict[Any, list[dict[str, Any]]] = {}
 
     def __getattr__(self, name: str) -> ibis.Table:
-        if name.startswith("_"):
-            return getattr(self._tables, name)  # type: ignore[no-any-return]
-        if name not in self._looked_up:
-            self._looked_up[name] = getattr(self._tables, name)
-        return self._looked_up[name]
+        return getattr(self._tables, name)  # type: ignore[no-any-return]
 
 
 def _population_years(pop: ibis.Table, t: Tables) -> list[int]:
