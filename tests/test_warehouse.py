@@ -203,3 +203,11 @@ def test_spark_urls_name_the_master_and_settings() -> None:
     assert settings["spark.sql.catalogImplementation"] == "hive"
     assert settings["spark.driver.memory"] == "2g"
     assert settings["spark.sql.session.timeZone"] == "UTC"
+
+
+def test_arrow_schemas_are_the_ones_ibis_makes() -> None:
+    """Readers build Arrow tables from the model without Ibis; the types must agree."""
+    from csc_insight.warehouse.model import TABLES
+
+    for t in TABLES:
+        assert t.arrow_schema() == t.schema().to_pyarrow(), t.name

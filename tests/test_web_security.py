@@ -182,7 +182,9 @@ def test_each_role_is_refused_what_it_may_not_see(
         else:
             assert response.status_code == 403, (where, response.status_code)
             # A refusal shows nothing of the page.
-            assert "child_id" not in response.text and "c1" not in response.text
+            # Random tokens (form tokens, nonces) may contain the letters: left out.
+            shown = re.sub(r'="[A-Za-z0-9_\-+/=]{20,}"', '=""', response.text)
+            assert "child_id" not in shown and "c1" not in shown, where
 
 
 def test_refusals_are_audited(clients: dict[str | None, TestClient], app: Any) -> None:

@@ -8,18 +8,20 @@ it is in the warehouse or none of it is.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
 from lxml import etree
 
+from csc_insight import forking, settings
 from csc_insight.datasets import annex_a, cin_census, local, population, ssda903, ssda903_xml
 from csc_insight.datasets.conform import Conformed, RawTable, conform
 from csc_insight.datasets.detect import (
@@ -37,8 +39,11 @@ from csc_insight.errors import InputError
 from csc_insight.privacy.options import PrivacyOptions
 from csc_insight.privacy.pseudonymise import Pseudonymiser
 from csc_insight.privacy.reidentification import LookupCollector
+from csc_insight.warehouse.batch import FileTableReport, LoadBatch, new_load_id
 from csc_insight.warehouse.model import table as model_table
-from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse
+
+if TYPE_CHECKING:
+    from csc_insight.warehouse.store import Warehouse
 
 Progress = Callable[[str, float], None]
 ONS_POPULATION = f"{POPULATION}.{population.ONS_MID_YEAR}"
@@ -233,21 +238,69 @@ def ingest(
     ``privacy`` sets how much detail is kept (dates of birth, postcodes) and whether the
     re-identification lookup is written; by default, everything as the model describes it.
     """
+    return _ingest(
+        paths,
+        lambda: warehouse,
+        pseudonymiser,
+        warehouse.loaded_files(),
+        la_code=la_code,
+        collection_year=collection_year,
+        progress=progress,
+        privacy=privacy,
+    )[1]
+
+
+def ingest_new(
+    paths: list[Path],
+    open_warehouse: Callable[[], Warehouse],
+    pseudonymiser: Pseudonymiser,
+    *,
+    la_code: str | None = None,
+    collection_year: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[Warehouse, IngestReport]:
+    """The first load into a new warehouse, which ``open_warehouse`` makes while the files
+    are being read (``validate PATH``'s scratch warehouse: there is nothing to skip)."""
+    return _ingest(
+        paths,
+        open_warehouse,
+        pseudonymiser,
+        {},
+        la_code=la_code,
+        collection_year=collection_year,
+        progress=progress,
+    )
+
+
+def _ingest(
+    paths: list[Path],
+    open_warehouse: Callable[[], Warehouse],
+    pseudonymiser: Pseudonymiser,
+    earlier: Mapping[str, tuple[str, str, datetime | None]],
+    *,
+    la_code: str | None,
+    collection_year: int | None,
+    progress: Progress | None,
+    privacy: PrivacyOptions | None = None,
+) -> tuple[Warehouse, IngestReport]:
     report = progress or (lambda _message, _fraction: None)
+    opened: list[Warehouse] = []
     read = read_files(
         paths,
         pseudonymiser,
-        load_id=warehouse.new_load_id(),
-        earlier=warehouse.loaded_files(),
+        load_id=new_load_id(),
+        earlier=earlier,
         la_code=la_code,
         collection_year=collection_year,
         progress=report,
         privacy=privacy,
+        meanwhile=lambda: opened.append(open_warehouse()),
     )
+    warehouse = opened[0] if opened else open_warehouse()
     report("Saving to the warehouse", 0.99)
     done = commit_files(read, warehouse)
     report("Done", 1.0)
-    return done
+    return warehouse, done
 
 
 def read_files(
@@ -262,6 +315,8 @@ def read_files(
     privacy: PrivacyOptions | None = None,
     wanted: Callable[[str], bool] | None = None,
     context_from_all: bool = False,
+    processes: int | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> ReadFiles:
     """Phase one: detect, read, conform and pseudonymise every file under ``paths``.
 
@@ -270,6 +325,9 @@ def read_files(
     share of the files when several parse the same list. With ``context_from_all``, the
     authority, collection years and names come from every file given, read now or not, so
     every share (and every re-run) agrees on them.
+
+    The files are read by ``processes`` processes (default: the read_processes setting);
+    ``meanwhile`` runs in this one while the others start (see forking.share).
     """
     options = privacy or PrivacyOptions()
     lookup = LookupCollector() if options.reidentification_lookup else None
@@ -317,44 +375,133 @@ def read_files(
     # Oldest return first: within a load the last row for a key wins. Annex A workbooks
     # last, so their records can be linked to the referrals of the CIN census files.
     detections.sort(key=lambda dr: load_order(years.get(dr[0].path), dr[0].path, dr[0].dataset))
-    referrals: dict[str, annex_a.Referrals] = defaultdict(annex_a.Referrals)
+    reader = os.getpid()
+    position = {d.path: i for i, (d, _root) in enumerate(detections)}
+    reached = [0.0]
 
+    def read_group(group: list[Detection]) -> GroupRead:
+        # A group's files share the referrals that Annex A lists 4 to 7 are linked to.
+        referrals = annex_a.Referrals()
+        collected = LookupCollector() if lookup is not None else None
+        done: list[tuple[Path, ReadFile | str]] = []
+        for d in group:
+            if os.getpid() == reader:  # a forked reader must not draw this process's bar
+                # Files are taken largest first, so the bar moves by the furthest file read.
+                reached[0] = max(reached[0], position[d.path] / len(detections))
+                report(f"Reading {d.path.name} ({d.dataset})", reached[0])
+            file_la = _file_la(d, la_code, default_la)
+            result = FileResult(
+                d.path, names[d.path], d.dataset or "", file_la, years.get(d.path), hashes[d.path]
+            )
+            order = load_order(years.get(d.path), d.path, d.dataset)
+            read = _read_one(
+                d, result, pseudonymiser, load_id, options, collected, referrals, order
+            )
+            done.append((d.path, read))
+        return GroupRead(done, collected)
+
+    groups = _reading_groups(
+        [d for d, _root in detections], lambda d: _file_la(d, la_code, default_la)
+    )
     files: list[ReadFile] = []
-    for i, (d, _root) in enumerate(detections):
-        report(f"Reading {d.path.name} ({d.dataset})", i / max(len(detections), 1))
-        file_la = _file_la(d, la_code, default_la)
-        result = FileResult(
-            d.path, names[d.path], d.dataset or "", file_la, years.get(d.path), hashes[d.path]
-        )
-        try:
-            contributed = _read_file(
-                d, result, pseudonymiser, load_id, options, lookup, referrals[file_la]
-            )
-        except InputError as exc:
-            label = "CIN census XML" if d.dataset == CIN_CENSUS else "XML"
-            failed.append((d.path, _plain(exc, d.path, label)))
-            continue
-        except Exception as exc:  # a reader bug must not cost the user the other files
-            failed.append((d.path, _unexpected(exc)))
-            continue
-        result.notes[:0] = _text_notes(d)
-        if contributed and not any(c.read for _, c in contributed):
-            result.notes.append(
-                "The file has a header row but no data rows: there was nothing to load."
-            )
-        for _dataset, conformed in contributed:
-            count = result.tables.setdefault(conformed.table, TableCount(conformed.table))
-            count.read += conformed.read
-            count.loaded += conformed.loaded
-            count.quarantined += conformed.quarantined
-        order = load_order(years.get(d.path), d.path, d.dataset)
-        files.append(ReadFile(result, contributed, order))
+    outcomes: dict[Path, ReadFile | str] = {}
+    for group_read in forking.share(
+        groups, read_group, read_processes() if processes is None else processes, meanwhile
+    ):
+        outcomes.update(group_read.files)
+        if lookup is not None and group_read.lookup is not None:
+            lookup.merge(group_read.lookup)
+    for d, _root in detections:  # load order
+        outcome = outcomes[d.path]
+        if isinstance(outcome, str):
+            failed.append((d.path, outcome))
+        else:
+            files.append(outcome)
 
     if lookup is not None and options.home is not None:
         # Written before the load commits: a lookup entry without rows is harmless, rows an
         # analyst cannot re-identify after asking for the lookup are not.
         lookup.write(options.home, pseudonymiser)
     return ReadFiles(load_id, started, files, skipped, failed, already)
+
+
+@dataclass
+class GroupRead:
+    """What reading one group of files gave: each file's result (or why it failed)."""
+
+    files: list[tuple[Path, ReadFile | str]]
+    lookup: LookupCollector | None
+
+
+def read_processes() -> int:
+    """How many processes read a load's files (the read_processes setting; at least 1)."""
+    try:
+        return max(1, int(settings.get("read_processes")))
+    except ValueError:
+        return 1
+
+
+def _reading_groups(
+    detections: list[Detection], authority: Callable[[Detection], str]
+) -> list[list[Detection]]:
+    """The files in groups that can be read apart, in load order within each, largest first.
+
+    An authority's CIN census files and Annex A workbooks are one group (Annex A lists 4 to
+    7 are linked to the census's referrals, in load order); every other file is read alone.
+    """
+    linked: dict[str, list[Detection]] = {}
+    groups: list[list[Detection]] = []
+    for d in detections:
+        if d.dataset in (CIN_CENSUS, ANNEX_A):
+            key = authority(d)
+            if key not in linked:
+                linked[key] = []
+                groups.append(linked[key])
+            linked[key].append(d)
+        else:
+            groups.append([d])
+    return sorted(groups, key=lambda g: -sum(_reading_cost(d) for d in g))
+
+
+def _reading_cost(d: Detection) -> float:
+    """A rough guess at how long a file takes to read: its size, a workbook's much more
+    (it is compressed and every cell becomes a Python object)."""
+    try:
+        size = d.path.stat().st_size
+    except OSError:
+        return 0.0
+    return size * (4.0 if d.dataset == ANNEX_A else 1.0)
+
+
+def _read_one(
+    d: Detection,
+    result: FileResult,
+    pseudonymiser: Pseudonymiser,
+    load_id: str,
+    options: PrivacyOptions,
+    lookup: LookupCollector | None,
+    referrals: annex_a.Referrals,
+    order: tuple[bool, int, str],
+) -> ReadFile | str:
+    """One file read and counted, or, if it could not be read, the reason in plain words."""
+    try:
+        contributed = _read_file(d, result, pseudonymiser, load_id, options, lookup, referrals)
+    except InputError as exc:
+        label = "CIN census XML" if d.dataset == CIN_CENSUS else "XML"
+        return _plain(exc, d.path, label)
+    except Exception as exc:  # a reader bug must not cost the user the other files
+        return _unexpected(exc)
+    result.notes[:0] = _text_notes(d)
+    if contributed and not any(c.read for _, c in contributed):
+        result.notes.append(
+            "The file has a header row but no data rows: there was nothing to load."
+        )
+    for _dataset, conformed in contributed:
+        count = result.tables.setdefault(conformed.table, TableCount(conformed.table))
+        count.read += conformed.read
+        count.loaded += conformed.loaded
+        count.quarantined += conformed.quarantined
+    return ReadFile(result, contributed, order)
 
 
 def load_order(

@@ -113,6 +113,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Folder for validation SQL compiled once and reused (default: csc-insight/sql in the "
         "user's cache folder, ~/.cache or XDG_CACHE_HOME). It holds rules, not data.",
     ),
+    Setting(
+        "read_processes",
+        "CSC_INSIGHT_READ_PROCESSES",
+        "2",
+        "Processes that read a load's files at once (forked; 1 reads them all in one "
+        "process). More than the machine's cores gains nothing.",
+    ),
 )
 SETTINGS_BY_NAME = {s.name: s for s in SETTINGS}
 

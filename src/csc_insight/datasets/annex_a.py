@@ -41,7 +41,7 @@ from csc_insight.datasets.conform import (
     parse_dates,
     string_table,
 )
-from csc_insight.datasets.workbook import sheet_rows
+from csc_insight.datasets.workbook import sheet_names, sheet_rows
 from csc_insight.warehouse import model
 
 SEP = "\x1f"
@@ -293,6 +293,17 @@ def list_for_sheet(sheet: str) -> int | None:
         if folded == topic or folded.endswith(topic):
             return number
     return None
+
+
+def named_as_lists(path: Path) -> bool:
+    """Whether two or more sheets are named as Annex A lists ("List 3 - Referrals"): enough
+    to recognise the workbook without reading its cells, which is most of reading it."""
+    numbers = set()
+    for name in sheet_names(path):
+        m = _SHEET_NUMBER.match(name)
+        if m and int(m.group(1)) in LISTS:
+            numbers.add(int(m.group(1)))
+    return len(numbers) >= 2
 
 
 def match_header(cells: list[str], expected: tuple[str, ...]) -> dict[str, int]:

@@ -364,9 +364,9 @@ def conform(
             continue
         if name in raw.constants:
             value = raw.constants[name]
-            out[name] = pa.array([value] * n, target.schema()[name].to_pyarrow())
+            out[name] = pa.array([value] * n, target.arrow_schema().field(name).type)
         elif name not in data.column_names:
-            out[name] = pa.nulls(n, target.schema()[name].to_pyarrow())
+            out[name] = pa.nulls(n, target.arrow_schema().field(name).type)
         else:
             values = data.column(name).combine_chunks()
             if name in raw.keyed or (name == "child_id" and col.dtype == "string"):
@@ -423,7 +423,7 @@ def conform(
         "source_file": pa.array([source_file] * n, pa.string()),
         "source_row": source_rows,
     }
-    full = pa.table({**out, **lineage}, schema=target.schema().to_pyarrow())
+    full = pa.table({**out, **lineage}, schema=target.arrow_schema())
     if reasons is None or columns is None:
         return Conformed(raw.table, full, empty_quarantine(), n)
     bad_rows = pc.is_valid(reasons)
@@ -436,7 +436,7 @@ def conform(
             "column_name": pc.if_else(pc.equal(columns, ""), None, columns),
             "reason": reasons,
         },
-        schema=model.table("quarantine").schema().to_pyarrow(),
+        schema=model.table("quarantine").arrow_schema(),
     ).filter(bad_rows)
     return Conformed(raw.table, full.filter(pc.invert(bad_rows)), quarantine, n)
 
@@ -469,7 +469,7 @@ def _earlier_duplicates(rows: pa.Table, key: Sequence[str]) -> pa.Array:
 
 
 def empty_quarantine() -> pa.Table:
-    return model.table("quarantine").schema().to_pyarrow().empty_table()
+    return model.table("quarantine").arrow_schema().empty_table()
 
 
 def string_table(

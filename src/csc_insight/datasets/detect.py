@@ -170,6 +170,9 @@ def _refuse_doctype(path: Path) -> None:
 
 def _spreadsheet(path: Path) -> Detection:
     try:
+        # Sheets named "List 1 - Contacts", "List 3 - Referrals"... say it at once.
+        if annex_a.named_as_lists(path):
+            return Detection(path, ANNEX_A)
         # A local extract first: its contract is exact, where Annex A headers are matched
         # tolerantly enough that a service extract with child columns would pass as list 1.
         contract, _sheet, near_local = local.sheet_match(path)

@@ -25,6 +25,15 @@ def open_workbook(path: Path) -> CalamineWorkbook:
         raise InputError(f"{path}: cannot be opened as a spreadsheet ({exc}).") from exc
 
 
+def sheet_names(path: Path) -> list[str]:
+    """The workbook's sheet names, without reading any sheet's cells."""
+    book = open_workbook(path)
+    try:
+        return list(book.sheet_names)
+    finally:
+        book.close()
+
+
 def sheet_rows(path: Path) -> list[tuple[str, SheetRows]]:
     """(sheet name, rows of cells) for every sheet, in workbook order.
 

@@ -77,6 +77,11 @@ class LookupCollector:
         distinct = pc.unique(blank_to_null(values)).drop_null()
         self.raw_ids[la_code].update(str(v) for v in distinct.to_pylist())
 
+    def merge(self, other: LookupCollector) -> None:
+        """Add what another collector (another process's share of the files) collected."""
+        for la_code, ids in other.raw_ids.items():
+            self.raw_ids[la_code].update(ids)
+
     def rows(self, pseudonymiser: Pseudonymiser) -> pa.Table:
         """(la_code, pseudonym, raw identifier) for everything collected."""
         parts: list[pa.Table] = []

@@ -7,6 +7,7 @@ warehouse engine, stores the findings in ``validation_findings`` and returns a
 
 from __future__ import annotations
 
+from csc_insight.indicators.workdays import calendar_arrow
 from csc_insight.rules import (  # noqa: F401  (registers the families)
     children,
     cin_assessments,
@@ -18,6 +19,16 @@ from csc_insight.rules import (  # noqa: F401  (registers the families)
 )
 from csc_insight.rules.engine import ValidationRun, run
 from csc_insight.rules.registry import REGISTRY, Rule, Severity, Source, Tables, register
+from csc_insight.warehouse.compiled import code_digest
+
+
+def prepare() -> None:
+    """Make ready what a validation run needs besides the data (the working-day calendar
+    the rules' SQL joins, the digest that finds their compiled SQL), so that it can be done
+    while waiting for something else, such as files being read in another process."""
+    calendar_arrow()
+    code_digest()
+
 
 FAMILY_TITLES = {
     "children": "Children",

@@ -94,7 +94,7 @@ def run(
     run_id = new_run_id()
     started = datetime.now(UTC)
     t = Tables(warehouse, default_collection_year=collection_year)
-    schema = model_table(FINDINGS_TABLE).schema().to_pyarrow()
+    schema = model_table(FINDINGS_TABLE).arrow_schema()
     if not chosen:
         findings = schema.empty_table()
     elif warehouse.engine.name == "duckdb":

@@ -7,9 +7,24 @@ docs/data-model.md is checked against this module by a test, so the two cannot d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING
 
-import ibis
-import ibis.expr.datatypes as dt
+import pyarrow as pa
+
+if TYPE_CHECKING:
+    import ibis
+
+# The Arrow type of each model type, as Ibis maps them (a test checks they agree): readers
+# build Arrow tables without importing Ibis, which a load does not otherwise need.
+ARROW_TYPES: dict[str, pa.DataType] = {
+    "string": pa.string(),
+    "int64": pa.int64(),
+    "float64": pa.float64(),
+    "boolean": pa.bool_(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +68,19 @@ class Table:
         return any(c.name == RETURN_YEAR.name for c in self.columns)
 
     def schema(self) -> ibis.Schema:
+        import ibis
+        import ibis.expr.datatypes as dt
+
         return ibis.schema({c.name: dt.dtype(c.dtype) for c in self.all_columns})
+
+    def arrow_schema(self) -> pa.Schema:
+        """The table's columns as an Arrow schema."""
+        return _arrow_schema(self)
+
+
+@cache
+def _arrow_schema(t: Table) -> pa.Schema:
+    return pa.schema([pa.field(c.name, ARROW_TYPES[c.dtype]) for c in t.all_columns])
 
 
 # Every loaded row keeps where it came from, so any figure can be traced back to a file line.

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,65 +17,20 @@ from ibis.backends import BaseBackend
 from csc_insight import __version__
 from csc_insight.errors import CscInsightError, WarehouseError
 from csc_insight.warehouse import engines
+from csc_insight.warehouse.batch import FileTableReport, LoadBatch, new_load_id
 from csc_insight.warehouse.model import TABLES, Table, table
 from csc_insight.warehouse.upsert import (
     SOURCE_EXTRAS,
     Superseded,
     UpsertSql,
     add_superseded,
+    keys_unique,
     load_postgres,
     load_spark,
     quote_ansi,
     quote_spark,
     with_ordinal,
-    with_part,
 )
-
-
-@dataclass
-class FileTableReport:
-    """Reconciliation of one file and one canonical table within a load."""
-
-    source_file: str
-    content_sha256: str
-    dataset: str
-    target_table: str
-    collection_year: int | None
-    read: int
-    loaded: int
-    quarantined: int
-    # Of ``loaded``: rows that gave way to a row already held from a newer return (set by
-    # the commit, which is where the warehouse's rows are compared).
-    superseded: int = 0
-
-
-@dataclass
-class LoadBatch:
-    """Everything one ingest run writes, committed together or not at all."""
-
-    load_id: str
-    started_at: datetime
-    tables: dict[str, list[pa.Table]] = field(default_factory=dict)
-    quarantine: list[pa.Table] = field(default_factory=list)
-    files: list[FileTableReport] = field(default_factory=list)
-
-    def add(self, name: str, rows: pa.Table, *, part: int = -1, gives_way: bool = False) -> None:
-        """Queue canonical rows for table ``name``.
-
-        ``part`` is the index in ``files`` of the reconciliation these rows count in (-1:
-        none); ``gives_way`` marks rows that only fill the blanks of any return's row
-        (Annex A lists).
-        """
-        if rows.num_rows:
-            # Checked against the model at commit, inside the transaction.
-            self.tables.setdefault(name, []).append(with_part(rows, part, gives_way))
-
-    def record_superseded(self, counts: Superseded) -> None:
-        """Put the commit's superseded counts into the reconciliation."""
-        for part, n in counts.items():
-            if 0 <= part < len(self.files):
-                self.files[part].superseded += n
-
 
 # SQL types of the model's column types, for columns added to an existing table.
 _SQL_TYPES = {
@@ -93,7 +46,7 @@ _SPARK_TYPES = _SQL_TYPES | {"string": "STRING", "float64": "DOUBLE"}
 
 def arrow_schema(t: Table) -> pa.Schema:
     """The Arrow schema of a canonical table."""
-    return t.schema().to_pyarrow()
+    return t.arrow_schema()
 
 
 class Warehouse:
@@ -276,10 +229,7 @@ class Warehouse:
                 )
         return out
 
-    @staticmethod
-    def new_load_id() -> str:
-        """A fresh load identifier: sortable by time, unique."""
-        return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    new_load_id = staticmethod(new_load_id)
 
     # --- writing -------------------------------------------------------------------------
     def commit_load(self, batch: LoadBatch) -> None:
@@ -315,10 +265,13 @@ class Warehouse:
         superseded: Superseded = {}
         raw.begin()
         try:
+            empty = _empty_tables(raw, list(batch.tables))
             for name, parts in batch.tables.items():
                 rows = _staged(name, parts)
                 if rows.num_rows:
-                    staged.append(self._upsert_duckdb(raw, table(name), rows, superseded))
+                    staged.append(
+                        self._upsert_duckdb(raw, table(name), rows, superseded, name in empty)
+                    )
                     _pause_for_tests()
             batch.record_superseded(superseded)
             self._append_duckdb(raw, "quarantine", _concat("quarantine", batch.quarantine))
@@ -348,10 +301,15 @@ class Warehouse:
         finally:
             raw.unregister(view)
 
-    def _upsert_duckdb(self, raw: Any, t: Table, rows: pa.Table, superseded: Superseded) -> str:
+    def _upsert_duckdb(
+        self, raw: Any, t: Table, rows: pa.Table, superseded: Superseded, empty: bool
+    ) -> str:
         view = f"_staged_{t.name}"
         raw.register(view, with_ordinal(rows))
-        sql = UpsertSql(t, view)
+        sql = UpsertSql(t, view, arg_max="arg_max")
+        if empty:
+            raw.execute(sql.into_empty(keys_unique(rows, t.key)))
+            return view
         if sql.ranked:
             raw.execute(f"CREATE TEMP TABLE _prep AS {sql.prepared()}")
         try:
@@ -368,6 +326,15 @@ class Warehouse:
             if sql.ranked:
                 raw.execute("DROP TABLE _prep")
         return view
+
+
+def _empty_tables(raw: Any, names: list[str]) -> set[str]:
+    """Which of the tables ``names`` hold no rows (one query, inside the load's transaction)."""
+    if not names:
+        return set()
+    checks = ", ".join(f"NOT EXISTS (SELECT 1 FROM {quote_ansi(n)})" for n in names)
+    row = raw.execute(f"SELECT {checks}").fetchone()
+    return {n for n, empty in zip(names, row, strict=True) if empty}
 
 
 # Test-only: when set to a file path, commit_load creates that file after writing the first

@@ -95,6 +95,10 @@ class UpsertSql:
     t: Table
     staged: str
     quote: Quote = quote_ansi
+    # The engine's "value at the row where this is largest" aggregate (DuckDB's arg_max),
+    # which merges a key's candidates in one grouped pass; without it (PostgreSQL, Spark)
+    # each column is merged by a window of its own.
+    arg_max: str | None = None
 
     @property
     def target(self) -> str:
@@ -184,6 +188,8 @@ class UpsertSql:
     def merged_from(self, prepared: str) -> str:
         """One row per key from ``prepared``: each value column's first non-blank value in
         precedence order; key and lineage from the winning row; the newest return year."""
+        if self.arg_max:
+            return self._merged_grouped(prepared)
         q, key = self.quote, self._key()
         exprs = []
         for c in self.t.column_names:
@@ -204,6 +210,27 @@ class UpsertSql:
             f"SELECT {self.columns} FROM (SELECT {', '.join(exprs)}, row_number() OVER "
             f"(PARTITION BY {key} ORDER BY _csc_prio DESC) AS _csc_top "
             f"FROM {prepared} WHERE _csc_eligible AND _csc_n > 1) AS f WHERE _csc_top = 1"
+        )
+
+    def _merged_grouped(self, prepared: str) -> str:
+        """``merged_from`` as one grouped aggregate (same result, one pass for all columns)."""
+        q, by = self.quote, "_csc_prio"
+        exprs = []
+        for c in self.t.column_names:
+            if c in self.t.key:
+                exprs.append(q(c))
+            elif c in LINEAGE_NAMES:
+                exprs.append(f"{self.arg_max}({q(c)}, {by}) AS {q(c)}")
+            elif c == RETURN_YEAR.name:
+                exprs.append(f"max({q(c)}) AS {q(c)}")
+            else:
+                exprs.append(
+                    f"{self.arg_max}({q(c)}, {by}) FILTER (WHERE {q(c)} IS NOT NULL) AS {q(c)}"
+                )
+        return (
+            f"SELECT {self.columns} FROM {prepared} WHERE _csc_eligible AND _csc_n = 1 "
+            f"UNION ALL SELECT {', '.join(exprs)} FROM {prepared} "
+            f"WHERE _csc_eligible AND _csc_n > 1 GROUP BY {self._key()}"
         )
 
     def superseded_counts(self, prepared: str) -> str:
@@ -227,6 +254,27 @@ class UpsertSql:
             f"DROP TABLE {merged}",
         ]
 
+    def into_empty(self, keys_unique: bool = False) -> str:
+        """One statement that writes this load's rows to the table while it is still empty.
+
+        With no warehouse rows nothing is replaced or superseded, so the temporary tables
+        and the DELETE of ``transactional`` are not needed (a first load, or ``validate
+        PATH`` in a scratch warehouse, makes one statement per table instead of six). With
+        ``keys_unique`` (no key twice among the staged rows, see ``keys_unique``) every row
+        is its key's only candidate, so it is written as it is, without ranking.
+        """
+        if keys_unique:
+            return (
+                f"INSERT INTO {self.target} ({self.columns}) "
+                f"SELECT {self.columns} FROM {self.staged}"
+            )
+        if not self.ranked:
+            return f"INSERT INTO {self.target} ({self.columns}) {self.latest()}"
+        return (
+            f"INSERT INTO {self.target} ({self.columns}) "
+            f"WITH _prep AS ({self.prepared()}) {self.merged_from('_prep')}"
+        )
+
     def next_content(self, prepared: str) -> str:
         """The table's whole content after the upsert (for engines that overwrite tables)."""
         return (
@@ -235,6 +283,13 @@ class UpsertSql:
             f"WHERE NOT EXISTS (SELECT 1 FROM s WHERE {self.match()}) "
             f"UNION ALL SELECT {self.columns} FROM s"
         )
+
+
+def keys_unique(rows: pa.Table, key: Sequence[str]) -> bool:
+    """Whether no natural key occurs twice in ``rows`` (blank key values count as equal,
+    as the upsert's null-safe match does)."""
+    names = list(key)
+    return rows.select(names).group_by(names).aggregate([]).num_rows == rows.num_rows
 
 
 def add_superseded(into: Superseded, rows: Sequence[Sequence[Any]]) -> None:

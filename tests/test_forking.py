@@ -1,0 +1,103 @@
+"""Work shared with forked processes: the same results as doing it alone, whatever happens."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from csc_insight import forking
+
+pytestmark = pytest.mark.skipif(not forking.can_fork(), reason="needs os.fork")
+
+
+def _slow_square(n: int) -> tuple[int, int]:
+    time.sleep(0.02)  # long enough that the forked process takes some of the tasks
+    return n * n, os.getpid()
+
+
+def test_results_come_back_in_order_from_both_processes(tmp_path: Path) -> None:
+    parent = os.getpid()
+    child_began = tmp_path / "began"
+
+    def work(n: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            child_began.touch()
+        else:  # leave the child time to take a task, however busy the machine
+            deadline = time.monotonic() + 30
+            while not child_began.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)
+        return _slow_square(n)
+
+    done = forking.share(list(range(20)), work, processes=2)
+    assert [square for square, _pid in done] == [n * n for n in range(20)]
+    pids = {pid for _square, pid in done}
+    assert os.getpid() in pids
+    assert len(pids) == 2
+
+
+def test_one_process_does_everything_here_in_order() -> None:
+    calls: list[int] = []
+
+    def work(n: int) -> int:
+        calls.append(n)
+        return n + 1
+
+    assert forking.share([3, 1, 2], work, processes=1) == [4, 2, 3]
+    assert calls == [3, 1, 2]
+
+
+def test_meanwhile_runs_once_in_this_process() -> None:
+    ran: list[int] = []
+    forking.share(list(range(6)), _slow_square, 2, meanwhile=lambda: ran.append(os.getpid()))
+    assert ran == [os.getpid()]
+
+
+def test_a_child_that_dies_has_its_tasks_done_here() -> None:
+    parent = os.getpid()
+
+    def work(n: int) -> tuple[int, int]:
+        if os.getpid() != parent:
+            os._exit(3)  # as if killed part-way
+        return _slow_square(n)
+
+    done = forking.share(list(range(8)), work, processes=2)
+    assert done == [(n * n, parent) for n in range(8)]
+
+
+def test_a_result_that_cannot_be_sent_is_made_here() -> None:
+    parent = os.getpid()
+
+    def work(n: int) -> object:
+        time.sleep(0.02)
+        # A lock cannot be pickled: the child's whole share fails to arrive.
+        return threading.Lock() if os.getpid() != parent else n
+
+    done = forking.share(list(range(8)), work, processes=2)
+    assert done == list(range(8))
+
+
+def test_a_failure_here_stops_the_children(tmp_path: Path) -> None:
+    parent = os.getpid()
+    started = tmp_path / "child.pid"
+
+    def work(n: int) -> int:
+        if os.getpid() == parent:
+            while not started.exists():  # the child has taken a task
+                time.sleep(0.01)
+            raise RuntimeError("reader bug")
+        written = tmp_path / "child.pid.part"
+        written.write_text(str(os.getpid()))
+        written.rename(started)  # whole, or not there
+        time.sleep(60)
+        return n
+
+    with pytest.raises(RuntimeError, match="reader bug"):
+        forking.share(list(range(4)), work, processes=2)
+    # The child was stopped and reaped at once, not left to finish its minute: a reaped
+    # process no longer exists (a zombie would still answer signal 0).
+    with pytest.raises(ProcessLookupError):
+        os.kill(int(started.read_text()), 0)
