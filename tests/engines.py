@@ -30,10 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import ibis
 import pyarrow as pa
 import pytest
 
+from csc_insight.warehouse.engines import spark_backend
 from csc_insight.warehouse.model import table
 from csc_insight.warehouse.store import LoadBatch, Warehouse
 
@@ -333,4 +333,4 @@ def open_engine(name: str, request: pytest.FixtureRequest, folder: Path) -> Iter
         session = request.getfixturevalue("spark_session")
         with spark_database(session):
             # Not closed: closing an Ibis PySpark connection stops the shared session.
-            yield Warehouse(ibis.pyspark.connect(session), "pyspark://local[2]")
+            yield Warehouse(spark_backend(session), "pyspark://local[2]")

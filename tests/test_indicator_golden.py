@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
 
-import ibis
 import pytest
 
 from csc_insight.indicators import REGISTRY, compute_indicator
@@ -28,6 +27,7 @@ from csc_insight.indicators.export import as_rows
 from csc_insight.indicators.periods import parse
 from csc_insight.indicators.registry import IndicatorResult, Tables
 from csc_insight.privacy.disclosure import suppress
+from csc_insight.warehouse.engines import spark_backend
 from csc_insight.warehouse.store import Warehouse
 from engines import ENGINES, PostgresServer, Rows, load_rows, spark_database
 
@@ -737,7 +737,7 @@ def golden(
     else:
         session = request.getfixturevalue("spark_session")
         with spark_database(session):
-            w = Warehouse(ibis.pyspark.connect(session), "pyspark://local[2]")
+            w = Warehouse(spark_backend(session), "pyspark://local[2]")
             load_rows(w, ROWS)
             yield Golden(w)
 

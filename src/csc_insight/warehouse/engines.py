@@ -124,7 +124,7 @@ def _connect_spark(url: str) -> BaseBackend:
     builder = SparkSession.builder.master(master).appName("csc-insight")
     for key, value in settings.items():
         builder = builder.config(key, value)
-    return ibis.pyspark.connect(builder.getOrCreate())
+    return spark_backend(builder.getOrCreate())
 
 
 def _connect_spark_connect(url: str) -> BaseBackend:
@@ -151,7 +151,7 @@ def _connect_spark_connect(url: str) -> BaseBackend:
             f"Could not reach the Spark Connect server at {url}: is it running, and is the "
             f"port right? ({reason[:300]})"
         ) from exc
-    return _spark_connect_backend().connect(session)
+    return spark_backend(session)
 
 
 def _check_reachable(url: str) -> None:
@@ -168,13 +168,20 @@ def _check_reachable(url: str) -> None:
         ) from exc
 
 
-def _spark_connect_backend() -> BaseBackend:
-    """Ibis's PySpark backend, sending in-memory tables to Spark Connect as Arrow.
+def spark_backend(session: Any) -> BaseBackend:
+    """An Ibis connection on a Spark session (local, cluster or Spark Connect)."""
+    return _spark_backend().connect(session)
+
+
+def _spark_backend() -> BaseBackend:
+    """Ibis's PySpark backend, sending in-memory tables to Spark as Arrow.
 
     Ibis turns an in-memory table (validation findings, the working-day calendar) into pandas
-    before handing it to Spark, a workaround for PySpark before 4.0. Under pandas 3 Spark
-    Connect's pandas conversion then fails on Arrow-backed text columns ("TypeError: Cannot
-    convert pyarrow.lib.ChunkedArray to pyarrow.lib.Array"); PySpark 4 takes Arrow as it is.
+    before handing it to Spark, a workaround for PySpark before 4.0. Under pandas 3 Spark's
+    Arrow conversion of that frame fails on Arrow-backed text columns ("Cannot convert
+    pyarrow.lib.ChunkedArray to pyarrow.lib.Array"): Spark Connect then stops, and a local
+    session falls back to converting row by row, with a warning. PySpark 4 takes Arrow as
+    it is.
     """
     from ibis.backends.pyspark import Backend
 
@@ -182,9 +189,9 @@ def _spark_connect_backend() -> BaseBackend:
     # which its compiler reads; importing the class alone does not.
     ibis.load_backend("pyspark")
 
-    class SparkConnectBackend(Backend):  # type: ignore[misc]
+    class ArrowSparkBackend(Backend):  # type: ignore[misc]
         def _register_in_memory_table(self, op: Any) -> None:
             rows = op.data.to_pyarrow(op.schema)
             self._session.createDataFrame(rows).createOrReplaceTempView(op.name)
 
-    return SparkConnectBackend()
+    return ArrowSparkBackend()
