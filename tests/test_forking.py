@@ -68,6 +68,29 @@ def test_a_child_that_dies_has_its_tasks_done_here() -> None:
     assert done == [(n * n, parent) for n in range(8)]
 
 
+def test_what_a_child_sent_before_it_died_is_kept(tmp_path: Path) -> None:
+    parent = os.getpid()
+    sent = tmp_path / "sent"
+    taken: list[int] = []  # in the child, its own copy
+
+    def work(n: int) -> tuple[int, int]:
+        if os.getpid() == parent:
+            deadline = time.monotonic() + 30
+            while not sent.exists() and time.monotonic() < deadline:
+                time.sleep(0.01)  # until the child has made its first result
+            return _slow_square(n)
+        taken.append(n)
+        if len(taken) == 2:
+            os._exit(3)  # dies on its second task
+        sent.touch()
+        return _slow_square(n)
+
+    done = forking.share(list(range(8)), work, processes=2)
+    assert [square for square, _pid in done] == [n * n for n in range(8)]
+    from_child = [n for n, (_square, pid) in enumerate(done) if pid != parent]
+    assert len(from_child) == 1  # its first result arrived and was kept; the rest redone
+
+
 def test_a_result_that_cannot_be_sent_is_made_here() -> None:
     parent = os.getpid()
 

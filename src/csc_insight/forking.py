@@ -3,9 +3,10 @@
 Reading a load's files is single-threaded Python (XML, workbooks, conforming), so on a
 machine with two cores a second process halves it. A forked child inherits everything this
 process has imported and read so far, so it starts at once; it takes tasks from a shared
-counter (whichever process is free takes the next, largest first), and sends its results
-back pickled through a pipe. The child never writes anything else and ends with
-``os._exit`` (no clean-up of objects it inherited, such as an open warehouse).
+counter (whichever process is free takes the next, largest first), and sends each result
+back pickled through a pipe as soon as it is made. The child never writes anything else
+and ends with ``os._exit`` (no clean-up of objects it inherited, such as an open
+warehouse).
 
 If a child fails in any way (killed, out of memory, a result that cannot be pickled), the
 tasks it had taken are done again here: sharing the work can make a load faster, never
@@ -18,6 +19,7 @@ import multiprocessing
 import os
 import pickle
 import signal
+import threading
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -59,73 +61,98 @@ def share(
             counter.value = index + 1
             return index
 
-    pipes: list[tuple[int, int]] = []
+    started: list[_Child] = []
     results: dict[int, R] = {}
     try:
-        pipes = [_start_child(take, tasks, work) for _ in range(children)]
+        # Every child is forked before any thread starts here (each child gets a thread
+        # that receives its results as they come).
+        started = [_Child.fork(take, tasks, work) for _ in range(children)]
+        for child in started:
+            child.listen()
         if meanwhile is not None:
             meanwhile()
         while (index := take()) is not None:
             results[index] = work(tasks[index])
-        while pipes:
-            pid, reader = pipes.pop()
-            results.update(_collect(pid, reader))
+        while started:
+            results.update(started.pop().finish())
     finally:
-        for pid, reader in pipes:  # only if this process failed: stop and reap the children
-            _stop(pid, reader)
-    # Whatever a failed child had taken is done here, in order.
+        for child in started:  # only if this process failed: stop and reap the children
+            child.stop()
+    # Whatever a failed child had taken and not sent is done here, in order.
     for index in range(len(tasks)):
         if index not in results:
             results[index] = work(tasks[index])
     return [results[i] for i in range(len(tasks))]
 
 
-def _start_child(
-    take: Callable[[], int | None], tasks: Sequence[T], work: Callable[[T], R]
-) -> tuple[int, int]:
-    reader, writer = os.pipe()
-    with warnings.catch_warnings():
-        # Python 3.12+ warns that forking a process with threads (DuckDB's, Arrow's) may
-        # deadlock a child that uses them; this child only reads files and never touches
-        # the warehouse, and a child that fails is made good by the parent.
-        warnings.simplefilter("ignore", DeprecationWarning)
-        pid = os.fork()
-    if pid:
-        os.close(writer)
-        return pid, reader
-    # The child.
-    status = 1
-    try:
-        os.close(reader)
-        done: dict[int, Any] = {}
-        while (index := take()) is not None:
-            done[index] = work(tasks[index])
-        payload = pickle.dumps(done, protocol=pickle.HIGHEST_PROTOCOL)
-        with os.fdopen(writer, "wb") as out:
-            out.write(payload)
-        status = 0
-    finally:
-        os._exit(status)
+_LENGTH = 8  # bytes of the length before each result sent
 
 
-def _stop(pid: int, reader: int) -> None:
-    os.close(reader)
-    try:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
-    except (ProcessLookupError, ChildProcessError):
-        pass
+class _Child:
+    """A forked process taking tasks, and the thread here that receives its results.
 
+    Each result is sent as soon as it is made (its length, then the pickle) and unpickled
+    here on arrival, so the child never holds more than one result to send and this
+    process never holds a result twice (as bytes and as objects) for long.
+    """
 
-def _collect(pid: int, reader: int) -> dict[int, Any]:
-    """A child's results; nothing if it failed (its tasks are then done by the parent)."""
-    with os.fdopen(reader, "rb") as pipe:
-        payload = pipe.read()
-    _, status = os.waitpid(pid, 0)
-    if status != 0 or not payload:
-        return {}
-    try:
-        done = pickle.loads(payload)
-    except Exception:  # a damaged result is a failed child: redo its tasks
-        return {}
-    return done if isinstance(done, dict) else {}
+    def __init__(self, pid: int, reader: int) -> None:
+        self.pid = pid
+        self.reader = reader
+        self.results: dict[int, Any] = {}
+        self.thread = threading.Thread(target=self._receive, name=f"csc-fork-{pid}", daemon=True)
+
+    @classmethod
+    def fork(
+        cls, take: Callable[[], int | None], tasks: Sequence[T], work: Callable[[T], R]
+    ) -> _Child:
+        reader, writer = os.pipe()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns that forking a process with threads (DuckDB's, Arrow's)
+            # may deadlock a child that uses them; this child only reads files and never
+            # touches the warehouse, and a child that fails is made good by the parent.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            pid = os.fork()
+        if pid:
+            os.close(writer)
+            return cls(pid, reader)
+        # The child: take tasks until none is left, sending each result at once.
+        status = 1
+        try:
+            os.close(reader)
+            with os.fdopen(writer, "wb") as out:
+                while (index := take()) is not None:
+                    frame = pickle.dumps((index, work(tasks[index])), pickle.HIGHEST_PROTOCOL)
+                    out.write(len(frame).to_bytes(_LENGTH, "little"))
+                    out.write(frame)
+                    out.flush()
+            status = 0
+        finally:
+            os._exit(status)
+
+    def listen(self) -> None:
+        self.thread.start()
+
+    def _receive(self) -> None:
+        with os.fdopen(self.reader, "rb") as pipe:
+            while len(head := pipe.read(_LENGTH)) == _LENGTH:
+                frame = pipe.read(int.from_bytes(head, "little"))
+                try:
+                    index, result = pickle.loads(frame)
+                except Exception:  # cut short or damaged: the child failed; redo the rest
+                    return
+                self.results[index] = result
+
+    def finish(self) -> dict[int, Any]:
+        """The results the child sent (a failed child's complete ones are kept too)."""
+        self.thread.join()
+        os.waitpid(self.pid, 0)
+        return self.results
+
+    def stop(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        self.thread.join(timeout=10)
