@@ -124,3 +124,20 @@ def test_a_failure_here_stops_the_children(tmp_path: Path) -> None:
     # process no longer exists (a zombie would still answer signal 0).
     with pytest.raises(ProcessLookupError):
         os.kill(int(started.read_text()), 0)
+
+
+def test_without_a_child_everything_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse() -> int:
+        raise BlockingIOError("fork: Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refuse)
+    ran: list[int] = []
+    done = forking.share(list(range(5)), _slow_square, 2, meanwhile=lambda: ran.append(1))
+    assert done == [(n * n, os.getpid()) for n in range(5)]
+    assert ran == [1]
+
+
+def test_without_shared_memory_everything_is_done_here(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(forking, "_shared_counter", lambda: None)
+    done = forking.share(list(range(5)), _slow_square, 2)
+    assert done == [(n * n, os.getpid()) for n in range(5)]

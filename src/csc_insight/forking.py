@@ -47,11 +47,11 @@ def share(
     runs here, in order.
     """
     children = min(processes, len(tasks)) - 1
-    if children < 1 or not can_fork():
+    counter = _shared_counter() if children >= 1 and can_fork() else None
+    if counter is None:
         if meanwhile is not None:
             meanwhile()
         return [work(task) for task in tasks]
-    counter = multiprocessing.get_context("fork").Value("q", 0)
 
     def take() -> int | None:
         with counter.get_lock():
@@ -66,7 +66,10 @@ def share(
     try:
         # Every child is forked before any thread starts here (each child gets a thread
         # that receives its results as they come).
-        started = [_Child.fork(take, tasks, work) for _ in range(children)]
+        for _ in range(children):
+            child = _Child.fork(take, tasks, work)
+            if child is not None:  # else this process does the child's share
+                started.append(child)
         for child in started:
             child.listen()
         if meanwhile is not None:
@@ -83,6 +86,15 @@ def share(
         if index not in results:
             results[index] = work(tasks[index])
     return [results[i] for i in range(len(tasks))]
+
+
+def _shared_counter() -> Any | None:
+    """A counter in memory shared with forked children, or None where the system refuses one
+    (a container without /dev/shm): the work is then done in this process alone."""
+    try:
+        return multiprocessing.get_context("fork").Value("q", 0)
+    except OSError:
+        return None
 
 
 _LENGTH = 8  # bytes of the length before each result sent
@@ -105,14 +117,24 @@ class _Child:
     @classmethod
     def fork(
         cls, take: Callable[[], int | None], tasks: Sequence[T], work: Callable[[T], R]
-    ) -> _Child:
-        reader, writer = os.pipe()
-        with warnings.catch_warnings():
-            # Python 3.12+ warns that forking a process with threads (DuckDB's, Arrow's)
-            # may deadlock a child that uses them; this child only reads files and never
-            # touches the warehouse, and a child that fails is made good by the parent.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+    ) -> _Child | None:
+        """A child started on the tasks, or None if the system would not start one (too many
+        processes, no memory)."""
+        try:
+            reader, writer = os.pipe()
+        except OSError:
+            return None
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12+ warns that forking a process with threads (DuckDB's, Arrow's)
+                # may deadlock a child that uses them; this child only reads files and never
+                # touches the warehouse, and a child that fails is made good by the parent.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:
+            os.close(reader)
+            os.close(writer)
+            return None
         if pid:
             os.close(writer)
             return cls(pid, reader)
