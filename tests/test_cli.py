@@ -114,3 +114,41 @@ def test_demo_without_serving(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "quarantined" in result.stdout
     assert "cin.referrals" in result.stdout
+
+
+def _exit_in_child(tmp_path: Path, body: str) -> subprocess.CompletedProcess[str]:
+    script = (
+        "import atexit, pathlib, sys, threading, time\n"
+        "from csc_insight import cli\n"
+        f"out = pathlib.Path({str(tmp_path)!r})\n" + body
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def test_the_quick_exit_runs_exit_handlers_and_keeps_the_status(tmp_path: Path) -> None:
+    done = _exit_in_child(
+        tmp_path,
+        "atexit.register(lambda: (out / 'handler').write_text('ran'))\n"
+        "print('report', flush=False)\n"
+        "cli._exit(5)\n",
+    )
+    assert done.returncode == 5
+    assert done.stdout == "report\n"  # flushed before the process ended
+    assert (tmp_path / "handler").read_text() == "ran"
+    message = _exit_in_child(tmp_path, "cli._exit('Nothing was loaded.')\n")
+    assert message.returncode == 1 and "Nothing was loaded." in message.stderr
+
+
+def test_the_quick_exit_waits_for_threads_still_at_work(tmp_path: Path) -> None:
+    done = _exit_in_child(
+        tmp_path,
+        "def work():\n"
+        "    time.sleep(0.5)\n"
+        "    (out / 'finished').write_text('yes')\n"
+        "threading.Thread(target=work).start()\n"
+        "cli._exit(0)\n",
+    )
+    assert done.returncode == 0
+    assert (tmp_path / "finished").read_text() == "yes"

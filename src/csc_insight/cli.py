@@ -1,4 +1,4 @@
-"""The csc-insight command line: synth, ingest, indicators, serve, demo.
+"""The csc-insight command line's entry point: plain errors, then a quick exit.
 
 The commands themselves are in csc_insight.commands, one module per group.
 """
@@ -8,6 +8,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import threading
 from typing import NoReturn
 
 from csc_insight import settings
@@ -51,13 +52,20 @@ def _exit(code: int | str | None) -> NoReturn:
     Freeing every object of every module imported (Ibis, DuckDB, pandas, Arrow) takes a
     quarter of a second and does nothing a finished command needs: commands close their
     warehouses and files themselves, and the exit handlers libraries registered (logging,
-    Spark, temporary folders) are run here first.
+    Spark, temporary folders) are run here first. While another thread is still at work
+    (the dashboard's warm-up after `serve` stops), Python's own exit waits for it instead.
     """
     if isinstance(code, str):  # sys.exit("message"): Python's own convention
         print(code, file=sys.stderr)
         status = 1
     else:
         status = int(code or 0)
+    if any(
+        t.is_alive() and not t.daemon
+        for t in threading.enumerate()
+        if t is not threading.main_thread()
+    ):
+        sys.exit(status)
     try:
         atexit._run_exitfuncs()
         sys.stdout.flush()
