@@ -211,11 +211,11 @@ def _check(folder: Path, work: Path) -> dict:
     command, so its time is the analyst's: from starting Python to the process ending."""
     command = [sys.executable, "-m", "csc_insight.cli", "validate", str(folder), "--json"]
     command += ["--home", str(work / "check-home")]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = _cpu(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = _cpu(resource.RUSAGE_CHILDREN) - cpu_before
     if done.returncode:
         raise SystemExit(f"csc-insight validate failed:\n{done.stderr[-4000:]}")
     summary = json.loads(done.stdout)
@@ -224,9 +224,7 @@ def _check(folder: Path, work: Path) -> dict:
         "findings": summary["findings"],
         "command_seconds": round(seconds, 2),
         # The command and the process it forks to read files (waited for, so counted).
-        "command_cpu_seconds": round(
-            after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime, 2
-        ),
+        "command_cpu_seconds": round(cpu, 2),
     }
 
 
@@ -241,8 +239,7 @@ def _work(folder: Path, work: Path) -> dict:
     from csc_insight.warehouse.store import Warehouse
 
     rules.prepare()
-    before = resource.getrusage(resource.RUSAGE_SELF)
-    children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_before = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(dir=work) as scratch:
         warehouse, report = ingest_new(
@@ -251,12 +248,7 @@ def _work(folder: Path, work: Path) -> dict:
         with warehouse:
             result = rules.run(warehouse)
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF)
-    children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = sum(
-        b.ru_utime + b.ru_stime - a.ru_utime - a.ru_stime
-        for a, b in ((before, after), (children_before, children_after))
-    )
+    cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu_before
     return {
         "rows": report.to_json()["totals"]["read"],
         "findings": result.findings.num_rows,
@@ -292,7 +284,7 @@ def _child(name: str, cache: Path, work: Path, timeout: float) -> dict:
     """Run ``name`` in a fresh interpreter; its wall time, peak RSS and what it reports."""
     load = os.getloadavg()[0]
     start = time.perf_counter()
-    cpu_before = _children_cpu()
+    cpu_before = _cpu(resource.RUSAGE_CHILDREN)
     try:
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.national", "--_stage", name, str(cache), str(work)],
@@ -312,7 +304,7 @@ def _child(name: str, cache: Path, work: Path, timeout: float) -> dict:
             "timed_out": True,
         }
     seconds = time.perf_counter() - start
-    cpu = _children_cpu() - cpu_before
+    cpu = _cpu(resource.RUSAGE_CHILDREN) - cpu_before
     if done.returncode:
         raise SystemExit(f"stage {name} failed:\n{done.stderr[-4000:]}")
     out = json.loads(done.stdout.strip().splitlines()[-1])
@@ -334,8 +326,10 @@ def _child(name: str, cache: Path, work: Path, timeout: float) -> dict:
     }
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+def _cpu(who: int) -> float:
+    """User + system CPU seconds of this process (RUSAGE_SELF) or of the children it has
+    waited for (RUSAGE_CHILDREN)."""
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 

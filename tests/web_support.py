@@ -13,7 +13,7 @@ import pyarrow as pa
 from csc_insight.appstate import AppState, default_url
 from csc_insight.appstate import users as user_store
 from csc_insight.warehouse.model import table
-from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse, arrow_schema
+from csc_insight.warehouse.store import FileTableReport, LoadBatch, Warehouse
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette's notice about httpx
@@ -30,7 +30,7 @@ ROLES = ("viewer", "analyst", "admin")
 def _rows(name: str, rows: list[dict[str, Any]], load_id: str) -> pa.Table:
     lineage = {"load_id": load_id, "source_file": f"{name}.csv"}
     full = [{**lineage, "source_row": i + 1, **r} for i, r in enumerate(rows)]
-    return pa.Table.from_pylist(full, schema=arrow_schema(table(name)))
+    return pa.Table.from_pylist(full, schema=table(name).arrow_schema())
 
 
 def load_sample(url: str) -> None:

@@ -57,7 +57,7 @@ from csc_insight.ingest import (
 from csc_insight.privacy.options import PrivacyOptions
 from csc_insight.privacy.pseudonymise import Pseudonymiser
 from csc_insight.warehouse.model import table as model_table
-from csc_insight.warehouse.store import LoadBatch, Warehouse, arrow_schema
+from csc_insight.warehouse.store import LoadBatch, Warehouse
 from csc_insight.warehouse.store import _files_table as files_table
 from csc_insight.warehouse.store import _load_row as load_row
 from csc_insight.warehouse.upsert import (
@@ -246,7 +246,7 @@ def _save(f: ReadFile, out: Path, fingerprint: str) -> Path:
 
 
 def _canonical(name: str, parts: list[pa.Table]) -> pa.Table:
-    schema = arrow_schema(model_table(name))
+    schema = model_table(name).arrow_schema()
     if not parts:
         return schema.empty_table()
     return pa.concat_tables([p.select(schema.names).cast(schema) for p in parts])
@@ -377,7 +377,7 @@ def _read_back(m: dict[str, Any], load_id: str) -> ReadFile:
     contributed: list[tuple[str, Conformed]] = []
     for c in m["contributions"]:
         name = c["table"]
-        rows = tables[name] if name in tables else arrow_schema(model_table(name)).empty_table()
+        rows = tables[name] if name in tables else model_table(name).arrow_schema().empty_table()
         part = Conformed(
             name,
             rows.slice(offsets[name], c["loaded"]),

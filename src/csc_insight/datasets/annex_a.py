@@ -282,11 +282,17 @@ def fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.lower())
 
 
+def _numbered_list(sheet: str) -> int | None:
+    """The list a sheet name gives by number ("List 3 - Referrals", "L3"), if any."""
+    m = _SHEET_NUMBER.match(sheet)
+    return int(m.group(1)) if m and int(m.group(1)) in LISTS else None
+
+
 def list_for_sheet(sheet: str) -> int | None:
     """The Annex A list number a sheet name refers to, if any."""
-    m = _SHEET_NUMBER.match(sheet)
-    if m and int(m.group(1)) in LISTS:
-        return int(m.group(1))
+    number = _numbered_list(sheet)
+    if number is not None:
+        return number
     folded = fold(sheet)
     for number, spec in LISTS.items():
         topic = fold(spec.sheet.split(" - ", 1)[1])
@@ -298,11 +304,7 @@ def list_for_sheet(sheet: str) -> int | None:
 def named_as_lists(path: Path) -> bool:
     """Whether two or more sheets are named as Annex A lists ("List 3 - Referrals"): enough
     to recognise the workbook without reading its cells, which is most of reading it."""
-    numbers = set()
-    for name in sheet_names(path):
-        m = _SHEET_NUMBER.match(name)
-        if m and int(m.group(1)) in LISTS:
-            numbers.add(int(m.group(1)))
+    numbers = {_numbered_list(name) for name in sheet_names(path)} - {None}
     return len(numbers) >= 2
 
 

@@ -44,11 +44,6 @@ _SQL_TYPES = {
 _SPARK_TYPES = _SQL_TYPES | {"string": "STRING", "float64": "DOUBLE"}
 
 
-def arrow_schema(t: Table) -> pa.Schema:
-    """The Arrow schema of a canonical table."""
-    return t.arrow_schema()
-
-
 class Warehouse:
     """Canonical tables on one engine. Reads go through Ibis; loads are atomic."""
 
@@ -352,7 +347,7 @@ def _pause_for_tests() -> None:
 
 def _conformed(name: str, rows: pa.Table) -> pa.Table:
     """``rows`` as the canonical table's columns and types."""
-    schema = arrow_schema(table(name))
+    schema = table(name).arrow_schema()
     try:
         return rows.select(schema.names).cast(schema)
     except (pa.ArrowInvalid, KeyError) as exc:
@@ -363,7 +358,7 @@ def _staged(name: str, parts: list[pa.Table]) -> pa.Table:
     """The queued rows of a table with their staged-only columns (see LoadBatch.add)."""
     extras = [pa.field(n, t) for n, t in SOURCE_EXTRAS.items()]
     if not parts:
-        return pa.schema([*arrow_schema(table(name)), *extras]).empty_table()
+        return pa.schema([*table(name).arrow_schema(), *extras]).empty_table()
     staged = []
     for p in parts:
         rows = _conformed(name, p)
@@ -374,7 +369,7 @@ def _staged(name: str, parts: list[pa.Table]) -> pa.Table:
 
 
 def _concat(name: str, parts: list[pa.Table]) -> pa.Table:
-    schema = arrow_schema(table(name))
+    schema = table(name).arrow_schema()
     if not parts:
         return schema.empty_table()
     try:
@@ -384,7 +379,7 @@ def _concat(name: str, parts: list[pa.Table]) -> pa.Table:
 
 
 def _files_table(load_id: str, files: list[FileTableReport]) -> pa.Table:
-    schema = arrow_schema(table("load_files"))
+    schema = table("load_files").arrow_schema()
     return pa.Table.from_pylist(
         [
             {
@@ -421,5 +416,5 @@ def _load_row(batch: LoadBatch) -> pa.Table:
                 "rows_quarantined": quarantined,
             }
         ],
-        schema=arrow_schema(table("loads")),
+        schema=table("loads").arrow_schema(),
     )
